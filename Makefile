@@ -1,0 +1,61 @@
+# Transfer Lab: `make demo` prepares everything offline and runs every notebook;
+# `make test` runs the linters and the tests, notebooks included in smoke mode.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+BUILD ?= build
+
+.PHONY: help install dev demo test lint format lab verify-data pretrain rebuild-caches benchmark clean
+
+help:
+	@echo "make demo   - set up .venv, verify the data, run every notebook at classroom settings into $(BUILD)/"
+	@echo "make test   - ruff + pytest, every notebook in smoke mode (TL_SMOKE=1)"
+	@echo "make lab    - open JupyterLab on notebooks/"
+	@echo "make pretrain / rebuild-caches / benchmark - rebuild what ships"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.dev-installed: pyproject.toml $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+dev: $(VENV)/.dev-installed
+
+verify-data: install
+	$(BIN)/python -m helpers.data verify
+
+demo: install verify-data
+	$(BIN)/python -m helpers.demo --build $(BUILD)
+
+lint: dev
+	$(BIN)/ruff check helpers tests benchmarks notebooks
+	$(BIN)/ruff format --check helpers tests benchmarks notebooks
+
+format: dev
+	$(BIN)/ruff format helpers tests benchmarks notebooks
+	$(BIN)/ruff check --fix helpers tests benchmarks notebooks
+
+test: lint
+	TL_SMOKE=1 $(BIN)/python -m pytest tests --nbmake notebooks --nbmake-timeout=300
+
+lab: install
+	$(BIN)/jupyter lab notebooks
+
+pretrain: install
+	$(BIN)/python -m helpers.pretrain
+
+rebuild-caches: install
+	$(BIN)/python -m helpers.experiments --rebuild
+
+benchmark: install
+	$(BIN)/python benchmarks/bench_training.py
+
+clean:
+	rm -rf $(BUILD) data/cache .pytest_cache

@@ -1,0 +1,259 @@
+"""Datasets for the lessons, all offline: Fashion-MNIST from `data/`, scikit-learn's digits.
+
+Every loader returns a `Dataset`: uint8 images (N, 28, 28), int64 labels (N,) and the
+class names. Nothing here downloads; `python -m helpers.data download DIR` is the one
+explicit way to fetch Fashion-MNIST from the internet (through torchvision).
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import gzip
+import hashlib
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+REPO_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+DEBIAN_DATA_DIR = Path("/usr/share/datasets/fashion-mnist")
+DATA_DIR_VARIABLE = "TL_DATA_DIR"
+
+FASHION_CLASSES = (
+    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+)  # fmt: skip
+
+# SHA-256 of each file's *decompressed* content. Checking the content rather than the
+# .gz bytes accepts every faithful copy (Zalando's, Debian's, torchvision's), whose gzip
+# wrappers differ, and rejects any change to the images or labels themselves.
+FASHION_FILES = {
+    ("train", "images"): ("train-images-idx3-ubyte.gz", "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888"),
+    ("train", "labels"): ("train-labels-idx1-ubyte.gz", "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9"),
+    ("test", "images"): ("t10k-images-idx3-ubyte.gz", "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b"),
+    ("test", "labels"): ("t10k-labels-idx1-ubyte.gz", "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"),
+}  # fmt: skip
+
+# The split every notebook uses: pretrain on clothes, transfer to shoes and bags.
+SOURCE_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Shirt")
+TARGET_CLASSES = ("Sandal", "Sneaker", "Bag", "Ankle boot")
+
+
+class DataError(Exception):
+    """A data file is missing, damaged or asked for in a way that cannot work."""
+
+
+@dataclass(frozen=True)
+class Dataset:
+    images: torch.Tensor  # (N, 28, 28) uint8, bright object on a dark background
+    labels: torch.Tensor  # (N,) int64, indices into classes
+    classes: tuple[str, ...]
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def counts(self) -> dict[str, int]:
+        """Number of examples of each class."""
+        counts = torch.bincount(self.labels, minlength=len(self.classes)).tolist()
+        return dict(zip(self.classes, counts))
+
+
+# --- where the files are -----------------------------------------------------------
+
+
+def data_dir(where: str | None = None) -> Path:
+    """The folder to read Fashion-MNIST from.
+
+    where=None: the folder named by $TL_DATA_DIR if set, else the project's own `data/`.
+    where="debian": Debian's dataset-fashion-mnist package. Any other string: that folder.
+    """
+    if where is None:
+        env = os.environ.get(DATA_DIR_VARIABLE)
+        if not env:
+            return REPO_DATA_DIR
+        folder = Path(env).expanduser()
+        if not folder.is_dir():
+            raise DataError(
+                f"${DATA_DIR_VARIABLE} is set to '{env}', which is not a folder. "
+                f"Point it at a folder holding the four Fashion-MNIST .gz files, "
+                f"or unset it to use the copy shipped in {REPO_DATA_DIR}."
+            )
+        return folder
+    folder = DEBIAN_DATA_DIR if where == "debian" else Path(where).expanduser()
+    if not folder.is_dir():
+        hint = "install it with: apt-get install dataset-fashion-mnist" if where == "debian" else "check the path"
+        raise DataError(f"Data folder '{folder}' does not exist; {hint}.")
+    return folder
+
+
+def _read_verified(path: Path, expected_sha256: str) -> bytes:
+    """Decompress one IDX .gz file and check its content against the known checksum."""
+    if not path.is_file():
+        raise DataError(
+            f"Missing data file: {path}. Restore it with `git checkout -- data/` "
+            f"(it ships with the project), or set ${DATA_DIR_VARIABLE} to a folder that has it."
+        )
+    try:
+        raw = gzip.decompress(path.read_bytes())
+    except (OSError, EOFError) as err:
+        raise DataError(
+            f"Corrupt data file: {path} is not a complete gzip file ({err}). "
+            f"Restore it with `git checkout -- data/`."
+        ) from None
+    actual = hashlib.sha256(raw).hexdigest()
+    if actual != expected_sha256:
+        raise DataError(
+            f"Checksum mismatch for {path}: expected SHA-256 {expected_sha256} of the "
+            f"decompressed content, got {actual}. The file is damaged or is not the "
+            f"original Fashion-MNIST; restore it with `git checkout -- data/`."
+        )
+    return raw
+
+
+def _parse_idx(raw: bytes) -> np.ndarray:
+    """IDX format: 2 zero bytes, dtype code, number of dims, big-endian int32 sizes, data."""
+    ndim = raw[3]
+    shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
+
+
+@functools.lru_cache(maxsize=8)
+def _load_fashion_cached(split: str, folder: Path) -> Dataset:
+    images_file, images_sha = FASHION_FILES[(split, "images")]
+    labels_file, labels_sha = FASHION_FILES[(split, "labels")]
+    images = _parse_idx(_read_verified(folder / images_file, images_sha))
+    labels = _parse_idx(_read_verified(folder / labels_file, labels_sha))
+    return Dataset(torch.from_numpy(images.copy()), torch.from_numpy(labels.astype(np.int64)), FASHION_CLASSES)
+
+
+def load_fashion_mnist(split: str = "train", where: str | None = None) -> Dataset:
+    """Fashion-MNIST's train (60,000) or test (10,000) images, checksums verified once per process."""
+    if split not in ("train", "test"):
+        raise DataError(f"split must be 'train' or 'test', not {split!r}.")
+    return _load_fashion_cached(split, data_dir(where))
+
+
+# --- tasks made from a dataset ------------------------------------------------------
+
+
+def split_classes(dataset: Dataset, classes: tuple[str, ...] | list[str]) -> Dataset:
+    """Keep only the named classes, renumbered 0..len(classes)-1 in the order given."""
+    unknown = [c for c in classes if c not in dataset.classes]
+    if unknown:
+        raise DataError(f"Unknown class name(s) {unknown}. Known classes: {list(dataset.classes)}.")
+    if len(set(classes)) != len(classes):
+        raise DataError(f"Class names repeat in {list(classes)}; name each class once.")
+    old_ids = torch.tensor([dataset.classes.index(c) for c in classes])
+    keep = torch.isin(dataset.labels, old_ids)
+    remap = torch.full((len(dataset.classes),), -1, dtype=torch.int64)
+    remap[old_ids] = torch.arange(len(classes))
+    return Dataset(dataset.images[keep], remap[dataset.labels[keep]], tuple(classes))
+
+
+def source_task(split: str = "train") -> Dataset:
+    """The pretraining task: six kinds of clothes."""
+    return split_classes(load_fashion_mnist(split), SOURCE_CLASSES)
+
+
+def target_task(split: str = "train") -> Dataset:
+    """The new task: shoes and bags, classes the source model never sees."""
+    return split_classes(load_fashion_mnist(split), TARGET_CLASSES)
+
+
+def few_shot(dataset: Dataset, n_per_class: int, seed: int = 0) -> Dataset:
+    """A stratified subset with n examples of every class; the same seed gives the same subset."""
+    available = min(dataset.counts().values())
+    if n_per_class < 1 or n_per_class > available:
+        raise DataError(
+            f"Asked for {n_per_class} labels per class, but the smallest class has "
+            f"{available} examples; choose n_per_class between 1 and {available}."
+        )
+    generator = torch.Generator().manual_seed(seed)
+    picks = []
+    for label in range(len(dataset.classes)):
+        members = torch.nonzero(dataset.labels == label).flatten()
+        picks.append(members[torch.randperm(len(members), generator=generator)[:n_per_class]])
+    index = torch.cat(picks)
+    return Dataset(dataset.images[index], dataset.labels[index], dataset.classes)
+
+
+# --- a new world: scikit-learn's handwritten digits ----------------------------------
+
+
+def load_digits(test_fraction: float = 0.5, seed: int = 0) -> tuple[Dataset, Dataset]:
+    """scikit-learn's 1,797 handwritten digits as 28x28 uint8, split (stratified, seeded) into train and test.
+
+    Each 8x8 scan (ink 0..16) is scaled to a 20x20 box centred in 28x28, as MNIST did.
+    """
+    from sklearn.datasets import load_digits as sklearn_digits
+    from sklearn.model_selection import train_test_split
+
+    bunch = sklearn_digits()
+    small = torch.tensor(bunch.images, dtype=torch.float32).unsqueeze(1) / 16.0  # (N, 1, 8, 8)
+    big = F.interpolate(small, size=(20, 20), mode="bilinear", align_corners=False)
+    images = (F.pad(big, (4, 4, 4, 4)).squeeze(1).clamp(0, 1) * 255).round().to(torch.uint8)
+    labels = torch.tensor(bunch.target, dtype=torch.int64)
+    train_idx, test_idx = train_test_split(
+        np.arange(len(labels)), test_size=test_fraction, random_state=seed, stratify=bunch.target
+    )
+    classes = tuple(str(d) for d in range(10))
+    train_idx, test_idx = torch.from_numpy(train_idx), torch.from_numpy(test_idx)
+    return (Dataset(images[train_idx], labels[train_idx], classes), Dataset(images[test_idx], labels[test_idx], classes))
+
+
+def to_float(images: torch.Tensor) -> torch.Tensor:
+    """uint8 (N, 28, 28) -> float32 (N, 1, 28, 28) in [0, 1], the models' input."""
+    return images.unsqueeze(1).float().div_(255.0)
+
+
+# --- the one explicit download ------------------------------------------------------
+
+
+def download(folder: str | Path) -> Path:
+    """Fetch Fashion-MNIST through torchvision into `folder` (explicit; never called by a lesson)."""
+    from torchvision.datasets import FashionMNIST
+
+    folder = Path(folder).expanduser()
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=folder) as tmp:
+        FashionMNIST(tmp, train=True, download=True)
+        FashionMNIST(tmp, train=False, download=True)
+        for name, sha in FASHION_FILES.values():
+            source = Path(tmp) / "FashionMNIST" / "raw" / name
+            _read_verified(source, sha)
+            staged = folder / (name + ".part")
+            shutil.copyfile(source, staged)
+            os.replace(staged, folder / name)  # atomic: a file is either whole or absent
+    return folder
+
+
+def verify(where: str | None = None) -> dict[str, str]:
+    """Check all four Fashion-MNIST files; returns {file name: 'ok'} or raises DataError."""
+    folder = data_dir(where)
+    return {name: (_read_verified(folder / name, sha), "ok")[1] for name, sha in FASHION_FILES.values()}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m helpers.data", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    check = sub.add_parser("verify", help="check the four Fashion-MNIST files")
+    check.add_argument("--where", default=None, help="a folder, or 'debian' (default: $TL_DATA_DIR or data/)")
+    fetch = sub.add_parser("download", help="download Fashion-MNIST with torchvision into a folder")
+    fetch.add_argument("folder")
+    args = parser.parse_args(argv)
+    if args.command == "verify":
+        folder = data_dir(args.where)
+        for name, status in verify(args.where).items():
+            print(f"{status:>3}  {folder / name}")
+    else:
+        print(f"Downloaded and verified into {download(args.folder)}")
+
+
+if __name__ == "__main__":
+    main()

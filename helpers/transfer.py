@@ -1,0 +1,162 @@
+"""Transfer operations: swap the head, freeze and unfreeze blocks, per-block learning rates, linear probes.
+
+The vocabulary is the one fastai and PyTorch use: `replace_head`, `freeze`, `unfreeze`,
+`param_groups`, `extract_features`, `linear_probe`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from torch import nn
+
+from helpers.data import Dataset, to_float
+from helpers.models import CNN
+
+
+def replace_head(model: CNN, num_classes: int, seed: int | None = None) -> CNN:
+    """A new, randomly initialised linear head for a task with `num_classes` classes."""
+    if seed is not None:
+        torch.manual_seed(seed)
+    model.head = nn.Linear(model.feature_dim, num_classes)
+    model.config = type(model.config)(**{**model.describe(), "num_classes": num_classes})
+    return model
+
+
+def _blocks(model: CNN, blocks: list[str] | int | None) -> list[str]:
+    """Block names from a list of names, a depth (the first N blocks) or None (all blocks)."""
+    names = model.block_names()
+    if blocks is None:
+        return names
+    if isinstance(blocks, int):
+        if not 0 <= blocks <= len(names):
+            raise ValueError(f"Depth {blocks} is out of range: this backbone has blocks 0..{len(names)}.")
+        return names[:blocks]
+    unknown = [b for b in blocks if b not in names]
+    if unknown:
+        raise ValueError(f"Unknown block(s) {unknown}; this backbone has {names}.")
+    return list(blocks)
+
+
+def freeze(model: CNN, blocks: list[str] | int | None = None) -> CNN:
+    """Stop training the given backbone blocks (default: the whole backbone).
+
+    Frozen BatchNorm layers are kept in eval mode by `helpers.train.fit`, so their running
+    statistics stay those learned in pretraining.
+    """
+    for name in _blocks(model, blocks):
+        for p in model.backbone.get_submodule(name).parameters():
+            p.requires_grad_(False)
+        model.backbone.get_submodule(name).eval()
+    return model
+
+
+def unfreeze(model: CNN, blocks: list[str] | int | None = None) -> CNN:
+    """Train the given backbone blocks again (default: the whole backbone)."""
+    for name in _blocks(model, blocks):
+        for p in model.backbone.get_submodule(name).parameters():
+            p.requires_grad_(True)
+    return model
+
+
+def frozen_blocks(model: CNN) -> list[str]:
+    """Names of the backbone blocks none of whose parameters train."""
+    return [
+        name
+        for name in model.block_names()
+        if not any(p.requires_grad for p in model.backbone.get_submodule(name).parameters())
+    ]
+
+
+def param_groups(model: CNN, head_lr: float, decay: float = 1.0) -> list[dict]:
+    """Discriminative learning rates: the head gets head_lr, each block below it `decay` times the one above.
+
+    Frozen parameters are left out, so the optimiser never sees them.
+    """
+    groups = [{"name": "head", "params": list(model.head.parameters()), "lr": head_lr}]
+    lr = head_lr
+    for name in reversed(model.block_names()):
+        lr *= decay
+        params = [p for p in model.backbone.get_submodule(name).parameters() if p.requires_grad]
+        if params:
+            groups.append({"name": name, "params": params, "lr": lr})
+    return groups
+
+
+@torch.no_grad()
+def extract_features(model: CNN, images: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
+    """Backbone features (N, feature_dim) of uint8 images (N, 28, 28), in eval mode on the CPU."""
+    model.eval()
+    device = next(model.parameters()).device
+    chunks = []
+    for start in range(0, len(images), batch_size):
+        x = to_float(images[start : start + batch_size].to(device)).contiguous(memory_format=torch.channels_last)
+        chunks.append(model.backbone(x).float().cpu())
+    return torch.cat(chunks)
+
+
+def logistic_probe(features: torch.Tensor, labels: torch.Tensor, C: float = 1.0):
+    """scikit-learn's LogisticRegression on standardised features: the classical linear probe."""
+    probe = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=2000))
+    return probe.fit(features.numpy(), labels.numpy())
+
+
+def train_linear_head(
+    features: torch.Tensor, labels: torch.Tensor, num_classes: int, steps: int = 300, lr: float = 1e-2, seed: int = 0
+) -> nn.Linear:
+    """A torch linear head trained on frozen features with full-batch AdamW: the probe as a layer."""
+    torch.manual_seed(seed)
+    mean, std = features.mean(0), features.std(0) + 1e-6
+    head = nn.Linear(features.shape[1], num_classes)
+    optimizer = torch.optim.AdamW(head.parameters(), lr=lr, weight_decay=1e-2)
+    x = (features - mean) / std  # standardised, as the scikit-learn probe does
+    for _ in range(steps):
+        loss = F.cross_entropy(head(x), labels)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    # Fold the standardisation into the layer so it takes raw features.
+    with torch.no_grad():
+        head.bias -= head.weight @ (mean / std)
+        head.weight /= std
+    return head
+
+
+def linear_probe(
+    model: CNN, train_set: Dataset, method: str = "torch", steps: int = 300, lr: float = 1e-2, seed: int = 0
+) -> CNN:
+    """Freeze the backbone and fit a linear head on its features; returns the model with that head.
+
+    method="torch" trains an nn.Linear; method="sklearn" fits LogisticRegression and copies its weights.
+    The backbone runs once over the training images, not once per step: that is the probe's saving.
+    """
+    freeze(model)
+    features = extract_features(model, train_set.images)  # (N, feature_dim)
+    num_classes = len(train_set.classes)
+    if method == "torch":
+        head = train_linear_head(features, train_set.labels, num_classes, steps=steps, lr=lr, seed=seed)
+    elif method == "sklearn":
+        head = _linear_from_sklearn(logistic_probe(features, train_set.labels), num_classes)
+    else:
+        raise ValueError(f"method must be 'torch' or 'sklearn', not {method!r}.")
+    model.head = head.to(next(model.parameters()).device)
+    model.config = type(model.config)(**{**model.describe(), "num_classes": num_classes})
+    return model
+
+
+def _linear_from_sklearn(probe, num_classes: int) -> nn.Linear:
+    """The pipeline (scaler, logistic regression) as one nn.Linear on raw features."""
+    scaler, logistic = probe[0], probe[-1]
+    weight = logistic.coef_ / scaler.scale_  # (classes, feature_dim)
+    bias = logistic.intercept_ - weight @ scaler.mean_
+    if num_classes == 2 and weight.shape[0] == 1:  # scikit-learn stores one row for two classes
+        weight, bias = np.concatenate([-weight, weight]) / 2, np.concatenate([-bias, bias]) / 2
+    head = nn.Linear(weight.shape[1], num_classes)
+    with torch.no_grad():
+        head.weight.copy_(torch.as_tensor(weight, dtype=torch.float32))
+        head.bias.copy_(torch.as_tensor(bias, dtype=torch.float32))
+    return head
