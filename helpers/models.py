@@ -16,7 +16,7 @@ from torch import nn
 
 @dataclass(frozen=True)
 class CNNConfig:
-    num_classes: int = 6
+    num_classes: int = 10
     width: int = 32  # channels of the first block; each later block doubles them
     depth: int = 3  # number of conv blocks; each halves the image side (28 -> 14 -> 7 -> 3)
     in_channels: int = 1

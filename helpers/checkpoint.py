@@ -1,0 +1,103 @@
+"""Save and load trained models with what a reader needs to trust them: architecture, classes, recipe, accuracy.
+
+Writes are atomic (a temporary file, then a rename), and loading uses
+`torch.load(weights_only=True)`, which refuses to run code hidden in a file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import torch
+
+from helpers.data import Dataset
+from helpers.models import CNN, CNNConfig
+
+FORMAT_VERSION = 1
+REPO_DIR = Path(__file__).resolve().parent.parent
+SOURCE_CHECKPOINT = REPO_DIR / "checkpoints" / "source_letters_cnn.pt"
+
+
+class CheckpointError(Exception):
+    """A checkpoint is missing, damaged, or does not fit the model asked for."""
+
+
+def dataset_checksum(dataset: Dataset) -> str:
+    """SHA-256 of a dataset's images, labels and class names: which data a model was trained on."""
+    digest = hashlib.sha256()
+    digest.update(dataset.images.contiguous().numpy().tobytes())
+    digest.update(dataset.labels.contiguous().numpy().tobytes())
+    digest.update("|".join(dataset.classes).encode())
+    return digest.hexdigest()
+
+
+def library_versions() -> dict[str, str]:
+    versions = {}
+    for package in ("torch", "torchvision", "numpy", "scikit-learn"):
+        try:
+            versions[package] = version(package)
+        except PackageNotFoundError:
+            versions[package] = "not installed"
+    return versions
+
+
+def save_checkpoint(model: CNN, path: str | Path, classes, recipe: dict, data_checksum: str, test_accuracy: float):
+    """Write model weights and metadata to `path` atomically; returns the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "format_version": FORMAT_VERSION,
+        "architecture": model.describe(),
+        "classes": list(classes),
+        "recipe": recipe,
+        "data_checksum": data_checksum,
+        "test_accuracy": float(test_accuracy),
+        "versions": library_versions(),
+        "state_dict": {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()},
+    }
+    staged = path.with_name(path.name + ".part")
+    torch.save(payload, staged)
+    os.replace(staged, path)  # a reader sees the old file or the new one, never half of one
+    return path
+
+
+def read_checkpoint(path: str | Path) -> dict:
+    """The raw payload of a checkpoint, with a clear error when it cannot be read."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(
+            f"No checkpoint at {path}. The shipped source model is restored with `git checkout -- checkpoints/` "
+            f"or rebuilt with `make pretrain` (under a minute)."
+        )
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:
+        raise CheckpointError(
+            f"{path} is not a readable checkpoint (truncated or damaged: {type(err).__name__}). "
+            f"Restore it with `git checkout -- {path.name}` or rebuild it with `make pretrain`."
+        ) from None
+    if not isinstance(payload, dict) or payload.get("format_version") != FORMAT_VERSION:
+        raise CheckpointError(f"{path} is not a Transfer Lab checkpoint of format {FORMAT_VERSION}.")
+    return payload
+
+
+def load_checkpoint(path: str | Path = SOURCE_CHECKPOINT, expect: CNNConfig | None = None) -> tuple[CNN, dict]:
+    """The model (in eval mode) and its metadata. `expect` checks the architecture before loading."""
+    payload = read_checkpoint(path)
+    config = CNNConfig(**payload["architecture"])
+    if expect is not None and expect != config:
+        raise CheckpointError(
+            f"Architecture mismatch: {path} holds {config}, but {expect} was expected. "
+            f"Build the model from the checkpoint's own config, or retrain with `make pretrain`."
+        )
+    model = CNN(config)
+    try:
+        model.load_state_dict(payload["state_dict"])
+    except RuntimeError as err:
+        raise CheckpointError(f"Weights in {path} do not fit {config}: {str(err).splitlines()[0]}") from None
+    model.eval()
+    metadata = {k: v for k, v in payload.items() if k != "state_dict"}
+    return model, metadata

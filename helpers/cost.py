@@ -1,0 +1,237 @@
+"""What a run costs: parameters, FLOPs, seconds, images per second, memory, and a ledger to compare runs.
+
+FLOPs are counted by PyTorch itself (`torch.utils.flop_counter`), by running one real
+step, so a frozen backbone's missing backward pass shows up in the count. Notebooks
+report; this module measures.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+import time
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+# --- parameters and FLOPs -----------------------------------------------------------------
+
+
+def count_parameters(model: nn.Module) -> dict[str, int]:
+    """Total and trainable (requires_grad) parameter counts."""
+    total = sum(p.numel() for p in model.parameters())
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    return {"total": total, "trainable": trainable}
+
+
+def _example_batch(model: nn.Module, batch_size: int, image_size: int = 28) -> torch.Tensor:
+    device = next(model.parameters()).device
+    in_channels = getattr(getattr(model, "config", None), "in_channels", 1)
+    return torch.zeros(batch_size, in_channels, image_size, image_size, device=device)
+
+
+def flops_per_prediction(model: nn.Module, batch_size: int = 1) -> int:
+    """FLOPs of one forward pass on `batch_size` images (a multiply-add counts as 2)."""
+    x = _example_batch(model, batch_size)
+    was_training = model.training
+    model.eval()
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        model(x)
+    model.train(was_training)
+    return counter.get_total_flops()
+
+
+def flops_per_step(model: nn.Module, batch_size: int = 128, num_classes: int | None = None) -> dict[str, int]:
+    """FLOPs of one training step: forward, and backward only through what trains.
+
+    Runs a real step on zeros without touching the model: gradients are put back, and
+    BatchNorm runs in eval mode so its running statistics do not see the zeros.
+    """
+    x = _example_batch(model, batch_size)
+    modes = {module: module.training for module in model.modules()}
+    model.eval()
+    num_classes = num_classes or getattr(getattr(model, "config", None), "num_classes", 10)
+    y = torch.zeros(batch_size, dtype=torch.long, device=x.device)
+    saved_grads = [p.grad for p in model.parameters()]
+    with FlopCounterMode(display=False) as forward_counter:
+        loss = F.cross_entropy(model(x), y)
+    with FlopCounterMode(display=False) as backward_counter:
+        if loss.requires_grad:  # nothing trains -> no backward pass at all
+            loss.backward()
+    for p, g in zip(model.parameters(), saved_grads):
+        p.grad = g
+    for module, training in modes.items():
+        module.training = training
+    forward, backward = forward_counter.get_total_flops(), backward_counter.get_total_flops()
+    return {"forward": forward, "backward": backward, "total": forward + backward}
+
+
+# --- time, memory and the machine -------------------------------------------------------
+
+
+def peak_memory_mb(device: torch.device | str = "cpu") -> float | None:
+    """Peak memory: the GPU allocator's peak on CUDA, else the process's peak resident size."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated(device) / 2**20
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10  # bytes on macOS, KiB on Linux
+
+
+def hardware_fingerprint() -> dict[str, str | int]:
+    """What the timings were measured on: results from another machine are not comparable."""
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else ""
+    return {
+        "machine": platform.machine(),
+        "processor": platform.processor() or platform.machine(),
+        "system": f"{platform.system()} {platform.release()}",
+        "cpu_count": os.cpu_count() or 0,
+        "torch_threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "gpu": gpu,
+    }
+
+
+def matmul_flops_per_second(size: int = 2048, repeats: int = 10, device: str = "cpu") -> float:
+    """The machine's float32 matrix-multiply rate: the ceiling a CNN's training speed is compared with."""
+    a = torch.randn(size, size, device=device)
+    b = torch.randn(size, size, device=device)
+    for _ in range(3):  # burn-in: first calls pay for allocation and thread start-up
+        a @ b
+    start = time.perf_counter()
+    for _ in range(repeats):
+        a @ b
+    if device == "cuda":
+        torch.cuda.synchronize()
+    return 2 * size**3 * repeats / (time.perf_counter() - start)
+
+
+# --- the ledger ---------------------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    name: str
+    accuracy: float | None  # test accuracy, 0..1
+    trainable_params: int
+    total_params: int
+    steps: int
+    flops_per_step: int
+    seconds: float
+    images_seen: int
+    is_pretraining: bool = False
+
+    @property
+    def train_flops(self) -> int:
+        return self.steps * self.flops_per_step
+
+    @property
+    def images_per_second(self) -> float:
+        return self.images_seen / self.seconds if self.seconds > 0 else float("nan")
+
+
+def run_from_history(name: str, model: nn.Module, history, batch_size: int, accuracy: float | None = None, **kw) -> Run:
+    """A ledger row for a model trained with helpers.train.fit (its History gives steps, seconds, images)."""
+    steps = history.rows[-1]["step"] if history.rows else 0
+    params = count_parameters(model)
+    return Run(
+        name=name,
+        accuracy=accuracy,
+        trainable_params=params["trainable"],
+        total_params=params["total"],
+        steps=steps,
+        flops_per_step=flops_per_step(model, batch_size)["total"],
+        seconds=history.seconds,
+        images_seen=history.images_seen,
+        **kw,
+    )
+
+
+def _human(number: float) -> str:
+    for unit, scale in (("T", 1e12), ("G", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(number) >= scale:
+            return f"{number / scale:.1f}{unit}"
+    return f"{number:.0f}"
+
+
+class Ledger:
+    """Runs side by side. The pretraining run is charged once, and also spread over N later tasks."""
+
+    def __init__(self, amortise_over: int = 10):
+        self.runs: list[Run] = []
+        self.amortise_over = amortise_over
+
+    def add(self, run: Run) -> Run:
+        self.runs = [r for r in self.runs if r.name != run.name] + [run]  # re-running a cell replaces its row
+        return run
+
+    def pretraining(self) -> Run | None:
+        return next((r for r in self.runs if r.is_pretraining), None)
+
+    def rows(self) -> list[dict]:
+        """One dict per run; transfer runs also carry their cost with pretraining amortised over N tasks."""
+        pre = self.pretraining()
+        rows = []
+        for run in self.runs:
+            row = {
+                "run": run.name,
+                "accuracy": run.accuracy,
+                "trainable params": run.trainable_params,
+                "total params": run.total_params,
+                "steps": run.steps,
+                "FLOPs/step": run.flops_per_step,
+                "train FLOPs": run.train_flops,
+                "seconds": run.seconds,
+                "images/s": run.images_per_second,
+            }
+            uses_pretraining = pre is not None and not run.is_pretraining and "scratch" not in run.name.lower()
+            share = pre.train_flops / self.amortise_over if uses_pretraining else 0
+            row[f"FLOPs incl. pretraining / {self.amortise_over}"] = run.train_flops + share
+            rows.append(row)
+        return rows
+
+    def to_text(self) -> str:
+        rows = self.rows()
+        if not rows:
+            return "(no runs yet)"
+        headers = list(rows[0])
+        cells = [[self._format(h, row[h]) for h in headers] for row in rows]
+        widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(headers)]
+        lines = ["  ".join(h.rjust(w) for h, w in zip(headers, widths))]
+        lines += ["  ".join(c.rjust(w) for c, w in zip(cell_row, widths)) for cell_row in cells]
+        return "\n".join(lines)
+
+    @staticmethod
+    def _format(header: str, value) -> str:
+        if value is None:
+            return "-"
+        if header == "accuracy":
+            return f"{value:.1%}"
+        if header == "seconds":
+            return f"{value:.1f}"
+        if isinstance(value, (int, float)) and header != "steps":
+            return _human(value)
+        return str(value)
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+    def _repr_html_(self) -> str:
+        rows = self.rows()
+        if not rows:
+            return "<p>(no runs yet)</p>"
+        head = "".join(f"<th>{h}</th>" for h in rows[0])
+        body = "".join("<tr>" + "".join(f"<td>{self._format(h, v)}</td>" for h, v in row.items()) + "</tr>" for row in rows)
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+    def as_dicts(self) -> list[dict]:
+        return [asdict(r) for r in self.runs]
