@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageDraw, ImageFont
 
-from helpers.data import REPO_DATA_DIR, Dataset
+from helpers.data import REPO_DATA_DIR, DataError, Dataset
 
 # Upper-case letters and the lower-case ones that do not look like their capitals
 # (c/C, o/O, s/S... would be the same class once sizes vary). No digits: they are the target.
@@ -145,4 +145,4 @@ def source_task(split: str = "train") -> Dataset:
         return load_printed_characters(n_per_class=800, seed=0)
     if split == "test":
         return load_printed_characters(n_per_class=200, seed=1)
-    raise ValueError(f"split must be 'train' or 'test', not {split!r}.")
+    raise DataError(f"split must be 'train' or 'test', not {split!r}.")

@@ -230,7 +230,9 @@ class Ledger:
         if not rows:
             return "<p>(no runs yet)</p>"
         head = "".join(f"<th>{h}</th>" for h in rows[0])
-        body = "".join("<tr>" + "".join(f"<td>{self._format(h, v)}</td>" for h, v in row.items()) + "</tr>" for row in rows)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{self._format(h, v)}</td>" for h, v in row.items()) + "</tr>" for row in rows
+        )
         return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
     def as_dicts(self) -> list[dict]:

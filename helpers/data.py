@@ -41,7 +41,7 @@ FASHION_FILES = {
 }  # fmt: skip
 
 # A same-world class split of Fashion-MNIST: clothes, and shoes and bags. Measured in this
-# project, clothes features transfer weakly to shoes and bags (see notebooks/README.md), so
+# project, clothes features transfer weakly to shoes and bags (see data/README.md), so
 # the main story pretrains on printed letters (helpers.characters) and transfers to digits.
 CLOTHES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Shirt")
 SHOES_AND_BAGS = ("Sandal", "Sneaker", "Bag", "Ankle boot")
@@ -105,8 +105,7 @@ def _read_verified(path: Path, expected_sha256: str) -> bytes:
         raw = gzip.decompress(path.read_bytes())
     except (OSError, EOFError) as err:
         raise DataError(
-            f"Corrupt data file: {path} is not a complete gzip file ({err}). "
-            f"Restore it with `git checkout -- data/`."
+            f"Corrupt data file: {path} is not a complete gzip file ({err}). Restore it with `git checkout -- data/`."
         ) from None
     actual = hashlib.sha256(raw).hexdigest()
     if actual != expected_sha256:
@@ -222,7 +221,10 @@ def load_digits(test_fraction: float = 0.5, seed: int = 0) -> tuple[Dataset, Dat
     )
     classes = tuple(str(d) for d in range(10))
     train_idx, test_idx = torch.from_numpy(train_idx), torch.from_numpy(test_idx)
-    return (Dataset(images[train_idx], labels[train_idx], classes), Dataset(images[test_idx], labels[test_idx], classes))
+    return (
+        Dataset(images[train_idx], labels[train_idx], classes),
+        Dataset(images[test_idx], labels[test_idx], classes),
+    )
 
 
 def to_float(images: torch.Tensor) -> torch.Tensor:

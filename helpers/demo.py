@@ -1,0 +1,56 @@
+"""Execute every notebook headless at classroom settings; write executed copies and HTML to a build folder.
+
+python -m helpers.demo --build build [--smoke]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+import nbformat
+from nbconvert import HTMLExporter
+from nbconvert.preprocessors import ExecutePreprocessor
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+
+
+def execute(notebook: Path, build: Path, timeout: int = 900) -> tuple[Path, Path, float]:
+    """Run one notebook in its own folder; write the executed .ipynb and .html atomically."""
+    nb = nbformat.read(notebook, as_version=4)
+    start = time.perf_counter()
+    ExecutePreprocessor(timeout=timeout, kernel_name="python3").preprocess(
+        nb, {"metadata": {"path": str(notebook.parent)}}
+    )
+    seconds = time.perf_counter() - start
+    executed = build / "notebooks" / notebook.name
+    html = build / "html" / notebook.with_suffix(".html").name
+    for path, text in ((executed, nbformat.writes(nb)), (html, HTMLExporter().from_notebook_node(nb)[0])):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        staged = path.with_name(path.name + ".part")
+        staged.write_text(text, encoding="utf-8")
+        os.replace(staged, path)
+    return executed, html, seconds
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m helpers.demo", description=__doc__.splitlines()[0])
+    parser.add_argument("--build", type=Path, default=Path("build"))
+    parser.add_argument("--smoke", action="store_true", help="tiny settings (TL_SMOKE=1), as in CI")
+    args = parser.parse_args(argv)
+    os.environ["TL_SMOKE"] = "1" if args.smoke else "0"
+    build = args.build.resolve()
+    for notebook in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
+        print(f"running {notebook.name} ...", flush=True)
+        executed, html, seconds = execute(notebook, build)
+        print(f"  {seconds:5.1f} s  -> {html}")
+    print(f"\nExecuted notebooks: {build / 'notebooks'}\nHTML copies:        {build / 'html'}")
+    headline = build / "headline.txt"  # written by the side-by-side notebook, when present
+    if headline.is_file():
+        print("\n" + headline.read_text())
+
+
+if __name__ == "__main__":
+    main()

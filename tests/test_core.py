@@ -1,0 +1,223 @@
+"""helpers core against reference answers: hand-counted FLOPs, frozen weights, determinism, checkpoints."""
+
+import copy
+import dataclasses
+
+import pytest
+import torch
+from torch import nn
+
+from helpers import checkpoint, cost, data, models, train, transfer
+from helpers.pretrain import SOURCE_RECIPE
+
+TINY = models.CNNConfig(num_classes=4, width=4, depth=2)
+
+
+def tiny_dataset(n=64, num_classes=4, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    images = torch.randint(0, 256, (n, 28, 28), generator=g, dtype=torch.uint8)
+    labels = torch.arange(n) % num_classes
+    return data.Dataset(images, labels, tuple(str(i) for i in range(num_classes)))
+
+
+# --- FLOPs against hand counts --------------------------------------------------------
+
+
+def test_linear_flops_match_hand_count():
+    layer = nn.Linear(128, 10)
+    x = torch.zeros(32, 128)
+    with cost.FlopCounterMode(display=False) as counter:
+        layer(x)
+    assert counter.get_total_flops() == 2 * 32 * 128 * 10  # one multiply-add = 2 FLOPs
+
+
+def test_conv_flops_match_hand_count():
+    conv = nn.Conv2d(8, 16, kernel_size=3, padding=1, bias=False)
+    x = torch.zeros(2, 8, 14, 14)
+    with cost.FlopCounterMode(display=False) as counter:
+        conv(x)
+    # every output pixel (2 images x 16 channels x 14 x 14) is a 3x3x8 dot product
+    assert counter.get_total_flops() == 2 * (2 * 16 * 14 * 14) * (3 * 3 * 8)
+
+
+def test_cnn_prediction_flops_match_hand_count():
+    model = models.make_model(models.CNNConfig(num_classes=10, width=32, depth=3), seed=0)
+    convs = 28 * 28 * 32 * 9 * 1 + 14 * 14 * 64 * 9 * 32 + 7 * 7 * 128 * 9 * 64
+    assert cost.flops_per_prediction(model) == 2 * (convs + 128 * 10)
+
+
+def test_training_step_is_about_three_forwards_and_frozen_backbone_skips_backward():
+    model = models.make_model(models.STANDARD, seed=0)
+    forward = cost.flops_per_prediction(model, batch_size=16)
+    full = cost.flops_per_step(model, batch_size=16)
+    assert full["forward"] == forward
+    # backward = grads of inputs + grads of weights, minus the first conv's input grad
+    assert 1.8 * forward < full["backward"] < 2.0 * forward
+    transfer.freeze(model)
+    probe = cost.flops_per_step(model, batch_size=16)
+    assert probe["forward"] == forward
+    assert probe["backward"] == 2 * 16 * 128 * 10  # only the head's weight gradient
+
+
+def test_counting_flops_leaves_the_model_untouched():
+    model = models.make_model(TINY, seed=0)
+    model.train()
+    before = copy.deepcopy(model.state_dict())
+    cost.flops_per_step(model, batch_size=8)
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    assert model.training and all(p.grad is None for p in model.parameters())
+
+
+def test_parameter_counts():
+    model = models.make_model(TINY, seed=0)
+    by_hand = (4 * 9 + 4 + 4) + (8 * 4 * 9 + 8 + 8) + (8 * 4 + 4)  # conv + bn per block, then head
+    assert cost.count_parameters(model) == {"total": by_hand, "trainable": by_hand}
+    transfer.freeze(model)
+    assert cost.count_parameters(model)["trainable"] == 8 * 4 + 4
+
+
+# --- freezing -----------------------------------------------------------------------------
+
+
+def test_frozen_parameters_get_no_gradient_and_do_not_change():
+    model = models.make_model(TINY, seed=0)
+    transfer.freeze(model, ["block1"])
+    frozen_before = copy.deepcopy(model.backbone.block1.state_dict())
+    trainable_before = model.backbone.block2.conv.weight.detach().clone()
+    train.fit(model, tiny_dataset(), train.TrainConfig(steps=5, batch_size=16), progress=False)
+    for name, value in model.backbone.block1.state_dict().items():
+        assert torch.equal(value, frozen_before[name]), f"frozen {name} changed"
+    assert all(p.grad is None for p in model.backbone.block1.parameters())
+    assert not torch.equal(model.backbone.block2.conv.weight, trainable_before)
+    assert transfer.frozen_blocks(model) == ["block1"]
+
+
+def test_frozen_batchnorm_statistics_stay_put_but_drift_when_left_in_train_mode():
+    model = models.make_model(TINY, seed=0)
+    transfer.freeze(model)
+    mean_before = model.backbone.block1.bn.running_mean.clone()
+    train.fit(model, tiny_dataset(), train.TrainConfig(steps=3, batch_size=16), progress=False)
+    assert torch.equal(model.backbone.block1.bn.running_mean, mean_before)
+    # the pitfall: frozen weights, but BatchNorm in train mode still updates its statistics
+    train.fit(model, tiny_dataset(), train.TrainConfig(steps=3, batch_size=16), progress=False, frozen_bn_eval=False)
+    assert not torch.equal(model.backbone.block1.bn.running_mean, mean_before)
+
+
+def test_unfreeze_and_depth():
+    model = models.make_model(TINY, seed=0)
+    transfer.freeze(model, 1)
+    assert transfer.frozen_blocks(model) == ["block1"]
+    transfer.unfreeze(model)
+    assert transfer.frozen_blocks(model) == []
+    with pytest.raises(ValueError, match="Unknown block"):
+        transfer.freeze(model, ["block9"])
+    with pytest.raises(ValueError, match="out of range"):
+        transfer.freeze(model, 5)
+
+
+def test_replace_head_shape_and_param_groups():
+    model = transfer.replace_head(models.make_model(TINY, seed=0), num_classes=7)
+    assert model(torch.zeros(3, 1, 28, 28)).shape == (3, 7)
+    groups = transfer.param_groups(model, head_lr=1e-2, decay=0.1)
+    assert [g["name"] for g in groups] == ["head", "block2", "block1"]
+    assert [g["lr"] for g in groups] == pytest.approx([1e-2, 1e-3, 1e-4])
+    transfer.freeze(model, ["block1"])
+    assert [g["name"] for g in transfer.param_groups(model, head_lr=1e-2)] == ["head", "block2"]
+
+
+def test_linear_probes_agree_with_their_features():
+    train_set = tiny_dataset(num_classes=2)
+    for method in ("torch", "sklearn"):
+        model = transfer.linear_probe(models.make_model(TINY, seed=0), train_set, method=method)
+        assert model.head.out_features == 2
+        features = transfer.extract_features(model, train_set.images)
+        assert torch.allclose(model.head(features), train.predict(model, train_set.images), atol=1e-4)
+    sk = transfer.logistic_probe(features, train_set.labels)
+    head = transfer._linear_from_sklearn(sk, 2)
+    assert (head(features).argmax(1).numpy() == sk.predict(features.numpy())).all()
+
+
+# --- determinism and training ---------------------------------------------------------------
+
+
+def test_same_seed_gives_identical_weights():
+    def run():
+        model = models.make_model(TINY, seed=3)
+        train.fit(model, tiny_dataset(), train.TrainConfig(steps=6, batch_size=16, seed=3, flip=True), progress=False)
+        return model.state_dict()
+
+    first, second = run(), run()
+    assert all(torch.equal(first[k], second[k]) for k in first)
+
+
+def test_history_and_callback():
+    seen = []
+    model = models.make_model(TINY, seed=0)
+    config = train.TrainConfig(steps=8, batch_size=16, eval_every=4)
+    history = train.fit(
+        model, tiny_dataset(), config, val_set=tiny_dataset(seed=1), callback=seen.append, progress=False
+    )
+    assert history.column("step") == [4, 8] and len(seen) == 2
+    assert {"train_loss", "train_acc", "val_acc", "seconds"} <= set(history.last)
+    assert history.images_seen == 8 * 16
+
+
+def test_random_shift_moves_pixels_and_keeps_shape():
+    x = torch.zeros(4, 1, 28, 28)
+    x[:, :, 14, 14] = 1
+    shifted = train.random_shift(x, 2, torch.Generator().manual_seed(0))
+    assert shifted.shape == x.shape and torch.all(shifted.sum((1, 2, 3)) == 1)
+    assert train.random_shift(x, 0, torch.Generator()) is x
+
+
+def test_bad_training_settings_are_named():
+    model = models.make_model(TINY)
+    with pytest.raises(ValueError, match="optimizer"):
+        train.fit(model, tiny_dataset(), train.TrainConfig(steps=1, optimizer="adam"), progress=False)
+    with pytest.raises(ValueError, match="schedule"):
+        train.fit(model, tiny_dataset(), train.TrainConfig(steps=1, schedule="linear"), progress=False)
+
+
+# --- checkpoints ------------------------------------------------------------------------------
+
+
+def test_checkpoint_round_trip(tmp_path):
+    model = models.make_model(TINY, seed=0)
+    path = checkpoint.save_checkpoint(model, tmp_path / "m.pt", list("abcd"), {"steps": 1}, "sum", 0.5)
+    loaded, meta = checkpoint.load_checkpoint(path, expect=TINY)
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), loaded.state_dict().values()))
+    assert meta["classes"] == list("abcd") and meta["test_accuracy"] == 0.5 and "torch" in meta["versions"]
+    assert not list(tmp_path.glob("*.part"))
+
+
+def test_checkpoint_errors(tmp_path):
+    with pytest.raises(checkpoint.CheckpointError, match="No checkpoint"):
+        checkpoint.load_checkpoint(tmp_path / "missing.pt")
+    path = checkpoint.save_checkpoint(models.make_model(TINY), tmp_path / "m.pt", list("abcd"), {}, "", 0.0)
+    with pytest.raises(checkpoint.CheckpointError, match="Architecture mismatch"):
+        checkpoint.load_checkpoint(path, expect=models.STANDARD)
+    truncated = tmp_path / "truncated.pt"
+    truncated.write_bytes(path.read_bytes()[:1000])
+    with pytest.raises(checkpoint.CheckpointError, match="truncated or damaged"):
+        checkpoint.load_checkpoint(truncated)
+
+
+def test_shipped_checkpoint_reproduces_its_recorded_accuracy():
+    model, meta = checkpoint.load_checkpoint(checkpoint.SOURCE_CHECKPOINT)
+    assert model.config == dataclasses.replace(models.STANDARD, num_classes=37)
+    assert meta["recipe"] == SOURCE_RECIPE.as_dict()
+    test_set = data.source_task("test")
+    assert meta["data_checksum"] == checkpoint.dataset_checksum(data.source_task("train"))
+    assert train.evaluate(model, test_set) == pytest.approx(meta["test_accuracy"], abs=1e-4)
+    assert meta["test_accuracy"] >= 0.90
+
+
+def test_ledger_amortises_pretraining():
+    ledger = cost.Ledger(amortise_over=10)
+    ledger.add(cost.Run("pretraining", 0.97, 10, 10, 100, 1000, 5.0, 100, is_pretraining=True))
+    ledger.add(cost.Run("from scratch", 0.6, 10, 10, 10, 1000, 1.0, 10))
+    ledger.add(cost.Run("linear probe", 0.7, 1, 10, 10, 100, 0.1, 10))
+    rows = {r["run"]: r for r in ledger.rows()}
+    assert rows["linear probe"]["FLOPs incl. pretraining / 10"] == 10 * 100 + 100 * 1000 / 10
+    assert rows["from scratch"]["FLOPs incl. pretraining / 10"] == 10 * 1000
+    assert "linear probe" in ledger.to_text() and "<table>" in ledger._repr_html_()
