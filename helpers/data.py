@@ -174,16 +174,46 @@ def source_task(split: str = "train") -> Dataset:
     return printed_letters(split)
 
 
+VAL_PER_CLASS = 20  # digits held out of the training half to choose learning rates, never trained on
+
+
 def target_task(split: str = "train") -> Dataset:
-    """The suite's new task: scikit-learn's handwritten digits, classes the letters never show."""
-    if split not in ("train", "test"):
-        raise DataError(f"split must be 'train' or 'test', not {split!r}.")
-    train, test = load_digits()
-    return train if split == "train" else test
+    """The suite's new task: scikit-learn's handwritten digits, classes the letters never show.
+
+    "test" is a fixed, seeded half of the 1,797 scans (899). The other half is split into
+    "val" (20 per class, 200 scans, for choosing learning rates) and "train" (the other 698,
+    the pool that few-shot subsets are drawn from).
+    """
+    if split not in ("train", "val", "test"):
+        raise DataError(f"split must be 'train', 'val' or 'test', not {split!r}.")
+    train, val, test = _digits_splits()
+    return {"train": train, "val": val, "test": test}[split]
+
+
+@functools.lru_cache(maxsize=1)
+def _digits_splits() -> tuple[Dataset, Dataset, Dataset]:
+    half, test = load_digits()
+    train, val = split_off(half, VAL_PER_CLASS, seed=12345)
+    return train, val, test
+
+
+def split_off(dataset: Dataset, n_per_class: int, seed: int = 0) -> tuple[Dataset, Dataset]:
+    """(the rest, n_per_class held out of every class): disjoint and seeded."""
+    held = few_shot_indices(dataset, n_per_class, seed)
+    keep = torch.ones(len(dataset), dtype=torch.bool)
+    keep[held] = False
+    rest = Dataset(dataset.images[keep], dataset.labels[keep], dataset.classes)
+    return rest, Dataset(dataset.images[held], dataset.labels[held], dataset.classes)
 
 
 def few_shot(dataset: Dataset, n_per_class: int, seed: int = 0) -> Dataset:
     """A stratified subset with n examples of every class; the same seed gives the same subset."""
+    index = few_shot_indices(dataset, n_per_class, seed)
+    return Dataset(dataset.images[index], dataset.labels[index], dataset.classes)
+
+
+def few_shot_indices(dataset: Dataset, n_per_class: int, seed: int = 0) -> torch.Tensor:
+    """Indices of a stratified subset: n per class, picked by a seeded shuffle of each class."""
     available = min(dataset.counts().values())
     if n_per_class < 1 or n_per_class > available:
         raise DataError(
@@ -195,8 +225,7 @@ def few_shot(dataset: Dataset, n_per_class: int, seed: int = 0) -> Dataset:
     for label in range(len(dataset.classes)):
         members = torch.nonzero(dataset.labels == label).flatten()
         picks.append(members[torch.randperm(len(members), generator=generator)[:n_per_class]])
-    index = torch.cat(picks)
-    return Dataset(dataset.images[index], dataset.labels[index], dataset.classes)
+    return torch.cat(picks)
 
 
 # --- a new world: scikit-learn's handwritten digits ----------------------------------

@@ -245,3 +245,11 @@ def evaluate(model: nn.Module, dataset: Dataset, device: torch.device | None = N
 def epochs_to_steps(num_epochs: float, num_images: int, batch_size: int) -> int:
     """How many optimiser steps make `num_epochs` passes over `num_images`."""
     return max(1, math.ceil(num_epochs * num_images / min(batch_size, num_images)))
+
+
+def steps_to_reach(history: History, target: float, metric: str = "val_acc") -> tuple[int, float] | None:
+    """(step, seconds) of the first history point where `metric` reached `target`, or None if it never did."""
+    for row in history.rows:
+        if row.get(metric, -1) >= target:
+            return row["step"], row["seconds"]
+    return None

@@ -14,6 +14,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from torch import nn
 
+from helpers.checkpoint import SOURCE_CHECKPOINT, load_checkpoint
 from helpers.data import Dataset, to_float
 from helpers.models import CNN
 
@@ -25,6 +26,12 @@ def replace_head(model: CNN, num_classes: int, seed: int | None = None) -> CNN:
     model.head = nn.Linear(model.feature_dim, num_classes)
     model.config = type(model.config)(**{**model.describe(), "num_classes": num_classes})
     return model
+
+
+def pretrained_model(num_classes: int, seed: int | None = None, path=SOURCE_CHECKPOINT) -> CNN:
+    """A fresh copy of the shipped letter model with a new, randomly initialised head for `num_classes`."""
+    model, _ = load_checkpoint(path)
+    return replace_head(model, num_classes, seed=seed)
 
 
 def _blocks(model: CNN, blocks: list[str] | int | None) -> list[str]:
@@ -99,6 +106,19 @@ def extract_features(model: CNN, images: torch.Tensor, batch_size: int = 1024) -
     return torch.cat(chunks)
 
 
+def nearest_neighbours(queries: torch.Tensor, gallery: torch.Tensor, k: int = 5) -> tuple[torch.Tensor, torch.Tensor]:
+    """(similarities, indices), each (Q, k): the k gallery rows most similar to each query by cosine."""
+    similarity = F.normalize(queries.float(), dim=1) @ F.normalize(gallery.float(), dim=1).T  # (Q, G)
+    return similarity.topk(k, dim=1)
+
+
+def nearest_neighbour_accuracy(features: torch.Tensor, labels: torch.Tensor) -> float:
+    """Leave-one-out 1-nearest-neighbour accuracy: how often an image's closest other image shares its class."""
+    similarity = F.normalize(features.float(), dim=1) @ F.normalize(features.float(), dim=1).T
+    similarity.fill_diagonal_(-float("inf"))  # an image may not pick itself
+    return (labels[similarity.argmax(1)] == labels).float().mean().item()
+
+
 def logistic_probe(features: torch.Tensor, labels: torch.Tensor, C: float = 1.0):
     """scikit-learn's LogisticRegression on standardised features: the classical linear probe."""
     probe = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=2000))
@@ -160,3 +180,35 @@ def _linear_from_sklearn(probe, num_classes: int) -> nn.Linear:
         head.weight.copy_(torch.as_tensor(weight, dtype=torch.float32))
         head.bias.copy_(torch.as_tensor(bias, dtype=torch.float32))
     return head
+
+
+def gradual_unfreezing(model: CNN, train_set: Dataset, config, val_set: Dataset | None = None, progress: bool = False):
+    """Train the head alone, then unfreeze one block at a time from the top, each stage with an equal
+    share of config.steps and its own learning-rate cycle (Howard & Ruder 2018, ULMFiT).
+
+    Returns (history, train_flops): one History across the stages (steps and seconds add up, each
+    row says which stage it came from) and the FLOPs of all steps, which grow as more blocks train.
+    """
+    from dataclasses import replace
+
+    from helpers.cost import flops_per_step
+    from helpers.train import History, fit
+
+    names = model.block_names()
+    stages = [[]] + [names[-k:] for k in range(1, len(names) + 1)]  # [], [block3], [block2, block3], ...
+    steps = config.steps // len(stages)
+    combined, train_flops = History(), 0
+    freeze(model)
+    for number, unfrozen in enumerate(stages):
+        unfreeze(model, unfrozen)
+        stage = fit(
+            model, train_set, replace(config, steps=steps, seed=config.seed + number), val_set, progress=progress
+        )
+        train_flops += steps * flops_per_step(model, min(config.batch_size, len(train_set)))["total"]
+        label = "head only" if not unfrozen else "head + " + ", ".join(unfrozen)
+        for row in stage.rows:
+            combined.rows.append({**row, "step": row["step"] + number * steps,
+                                  "seconds": row["seconds"] + combined.seconds, "stage": label})  # fmt: skip
+        combined.seconds += stage.seconds
+        combined.images_seen += stage.images_seen
+    return combined, train_flops

@@ -148,3 +148,176 @@ def show_feature_maps(model: nn.Module, image: torch.Tensor, block: str, max_map
     right.supylabel(f"map row ({side} positions)", fontsize=10)
     fig.suptitle(f"After {block}: {len(shown)} of {channels} feature maps, {side}x{side} each")
     return fig
+
+
+# --- data, embeddings and neighbours ----------------------------------------------------------
+
+
+def show_grid(dataset, title: str, classes=None, per_row: int = 8) -> plt.Figure:
+    """The first `per_row` images of each class (all classes unless named), one row per class."""
+    classes = list(classes or dataset.classes)
+    fig, axes = plt.subplots(len(classes), per_row, figsize=(per_row * 0.8, len(classes) * 0.85), squeeze=False)
+    for row, name in zip(axes, classes):
+        examples = dataset.images[dataset.labels == dataset.classes.index(name)][:per_row]
+        for i, ax in enumerate(row):  # a class may have fewer images than axes
+            ax.set_xticks([]), ax.set_yticks([])
+            if i < len(examples):
+                ax.imshow(examples[i], cmap="gray", vmin=0, vmax=255)
+            else:
+                ax.axis("off")
+        row[0].axis("on")
+        row[0].set_xticks([]), row[0].set_yticks([])
+        row[0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=11)
+    fig.suptitle(title, fontsize=13)
+    fig.tight_layout()
+    return fig
+
+
+# Ten classes need ten styles: the eight Okabe-Ito colours and two greys, and every point is
+# drawn as its own digit, so the plot reads without telling colours apart.
+CLASS_COLOURS = [*OKABE_ITO.values(), "#999999", "#666666"]
+
+
+def plot_embeddings(embeddings: dict, labels: torch.Tensor, classes, suptitle: str) -> plt.Figure:
+    """Side-by-side 2-D scatter plots, {title: (N, 2) array}, each point drawn as its class name."""
+    fig, axes = plt.subplots(1, len(embeddings), figsize=(4.6 * len(embeddings), 4.4), constrained_layout=True, squeeze=False)  # fmt: skip
+    labels = torch.as_tensor(labels)
+    for ax, (title, points) in zip(axes[0], embeddings.items()):
+        points = torch.as_tensor(points).numpy()
+        for c, name in enumerate(classes):
+            chosen = points[(labels == c).numpy()]
+            ax.scatter(chosen[:, 0], chosen[:, 1], marker=f"${name}$", s=40, color=CLASS_COLOURS[c % 10], linewidths=0)
+        ax.set(title=title, xlabel="dimension 1 (no unit)", ylabel="dimension 2 (no unit)")
+        ax.set_xticks([]), ax.set_yticks([])
+    fig.suptitle(suptitle)
+    return fig
+
+
+def show_neighbours(query: torch.Tensor, rows: dict, suptitle: str = "Nearest neighbours") -> plt.Figure:
+    """The query image, then for each row title its neighbours: {title: (images, labels, similarities)}."""
+    width = max(len(images) for images, _, _ in rows.values())
+    fig, axes = plt.subplots(len(rows), width + 1, figsize=(1.25 * (width + 1), 1.55 * len(rows) + 0.5), squeeze=False)
+    for (title, (images, labels, similarity)), axes_row in zip(rows.items(), axes):
+        axes_row[0].imshow(query, cmap="gray", vmin=0, vmax=255)
+        axes_row[0].set_title("query", fontsize=9)
+        axes_row[0].set_ylabel(title, rotation=0, ha="right", va="center", fontsize=10)
+        for ax, image, label, sim in zip(axes_row[1:], images, labels, similarity):
+            ax.imshow(image, cmap="gray", vmin=0, vmax=255)
+            ax.set_title(f"'{label}' ({sim:.2f})", fontsize=9)
+        for ax in axes_row:
+            ax.set_xticks([]), ax.set_yticks([])
+    fig.suptitle(suptitle + "  (label, cosine similarity)")
+    fig.tight_layout()
+    return fig
+
+
+# --- comparisons across approaches -------------------------------------------------------------
+
+APPROACH_STYLES = {  # colour, line style, marker: distinguishable without colour too
+    "logistic regression": (OKABE_ITO["black"], ":", "x"),
+    "from scratch": (OKABE_ITO["vermillion"], "--", "s"),
+    "linear probe": (OKABE_ITO["sky blue"], "-.", "^"),
+    "torch linear probe": (OKABE_ITO["purple"], "-.", "v"),
+    "fine-tune": (OKABE_ITO["blue"], "-", "o"),
+    "LP-FT": (OKABE_ITO["green"], "-", "D"),
+}
+
+
+def _style(approach: str):
+    return APPROACH_STYLES.get(approach, (OKABE_ITO["orange"], "-", "o"))
+
+
+def images_per_class(summary_rows) -> list[float]:
+    """The x position of each label budget: images per class (the whole pool averages 69.8)."""
+    return [row / 10 for row in summary_rows["train_images"]]
+
+
+def plot_data_efficiency(summary, approaches=None, title: str = "Accuracy against labels per class", ax=None):
+    """Test accuracy (mean over seeds, band = ±1 standard deviation) against labels per class, log scale."""
+    fig = None
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7.5, 4.4), constrained_layout=True)
+    approaches = approaches or list(dict.fromkeys(summary["approach"]))
+    for approach in approaches:
+        rows = summary[summary["approach"] == approach].sort_values("train_images")
+        x = images_per_class(rows)
+        mean, spread = 100 * rows["accuracy"].to_numpy(), 100 * rows["spread"].fillna(0).to_numpy()
+        colour, line, marker = _style(approach)
+        seeds = int(rows["seeds"].min())
+        ax.plot(x, mean, linestyle=line, marker=marker, color=colour, label=f"{approach} ({seeds} seeds)")
+        ax.fill_between(x, mean - spread, mean + spread, color=colour, alpha=0.15, linewidth=0)
+    ticks = sorted(set(images_per_class(summary)))
+    ax.set_xscale("log")
+    ax.set_xticks(ticks, [f"{t:g}" if t != max(ticks) else f"all\n({t:.0f})" for t in ticks])
+    ax.minorticks_off()
+    ax.set(title=title, xlabel="labelled training images per class (log scale)", ylabel="test accuracy (%)")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right", fontsize=9)
+    return fig or ax.figure
+
+
+def plot_label_budget(summary, labels_per_class: int, title: str | None = None) -> plt.Figure:
+    """One label budget: each approach's test accuracy as a bar with its spread over seeds."""
+    rows = summary[summary["labels_per_class"] == labels_per_class]
+    fig, ax = plt.subplots(figsize=(7, 3.2), constrained_layout=True)
+    names = list(rows["approach"])
+    colours = [_style(name)[0] for name in names]
+    ax.barh(names, 100 * rows["accuracy"], xerr=100 * rows["spread"].fillna(0), color=colours, alpha=0.85, capsize=4)
+    for y, (acc, sd) in enumerate(zip(rows["accuracy"], rows["spread"].fillna(0))):
+        ax.text(1, y, f"{acc:.1%} ± {sd:.1%}", va="center", color="white", fontsize=9, fontweight="bold")
+    label = "all" if labels_per_class == 0 else labels_per_class
+    ax.set(xlim=(0, 100), xlabel="test accuracy (%), mean ± standard deviation over seeds",
+           title=title or f"{label} labelled image(s) per class")  # fmt: skip
+    ax.invert_yaxis()
+    ax.grid(axis="x", alpha=0.3)
+    return fig
+
+
+def plot_curves(
+    curves: dict, target: float | None = None, title: str = "Validation accuracy while training"
+) -> plt.Figure:
+    """Validation accuracy against steps (left) and seconds (right), one line per run: {name: History}."""
+    fig, (ax_steps, ax_seconds) = plt.subplots(1, 2, figsize=(10, 3.6), constrained_layout=True)
+    for name, history in curves.items():
+        rows = [row for row in _rows(history) if "val_acc" in row]
+        colour, line, marker = _style(name)
+        acc = [100 * r["val_acc"] for r in rows]
+        ax_steps.plot(
+            [r["step"] for r in rows], acc, linestyle=line, marker=marker, markersize=3, color=colour, label=name
+        )
+        ax_seconds.plot([r["seconds"] for r in rows], acc, linestyle=line, marker=marker, markersize=3, color=colour, label=name)  # fmt: skip
+    for ax, xlabel in ((ax_steps, "optimiser step"), (ax_seconds, "training time (s, this machine)")):
+        if target is not None:
+            ax.axhline(100 * target, color="grey", linewidth=1)
+            ax.text(0, 100 * target + 1, f"target {target:.0%}", color="grey", fontsize=8)
+        ax.set(xlabel=xlabel, ylabel="validation accuracy (%)", ylim=(0, 100))
+        ax.grid(alpha=0.3)
+    ax_steps.legend(loc="lower right", fontsize=9)
+    fig.suptitle(title)
+    return fig
+
+
+def plot_accuracy_vs_compute(
+    summary, labels_per_class: int, pretraining_flops: float, amortise_over: int = 10
+) -> plt.Figure:
+    """Accuracy against training FLOPs (log scale) at one label budget. Transfer approaches show two
+    points: their own training alone (open) and with a 1/N share of pretraining (filled)."""
+    rows = summary[summary["labels_per_class"] == labels_per_class]
+    fig, ax = plt.subplots(figsize=(7.5, 4.2), constrained_layout=True)
+    for _, row in rows.iterrows():
+        colour, _, marker = _style(row.approach)
+        acc, spread = 100 * row.accuracy, 100 * (row.spread if row.spread == row.spread else 0)
+        if row.approach in ("linear probe", "fine-tune", "LP-FT"):
+            ax.errorbar(row.train_flops, acc, yerr=spread, marker=marker, color=colour, mfc="white", capsize=3, linestyle="none")  # fmt: skip
+            shared = row.train_flops + pretraining_flops / amortise_over
+            ax.annotate("", (shared, acc), (row.train_flops, acc), arrowprops={"arrowstyle": "->", "color": colour})
+            ax.errorbar(shared, acc, yerr=spread, marker=marker, color=colour, capsize=3, linestyle="none", label=f"{row.approach} (+ pretraining / {amortise_over})")  # fmt: skip
+        else:
+            ax.errorbar(row.train_flops, acc, yerr=spread, marker=marker, color=colour, capsize=3, linestyle="none", label=row.approach)  # fmt: skip
+    label = "all" if labels_per_class == 0 else labels_per_class
+    ax.set_xscale("log")
+    ax.set(title=f"Accuracy against training compute, {label} label(s) per class",
+           xlabel="training FLOPs (log scale)", ylabel="test accuracy (%)")  # fmt: skip
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(loc="lower right", fontsize=8)
+    return fig

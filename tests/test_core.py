@@ -221,3 +221,41 @@ def test_ledger_amortises_pretraining():
     assert rows["linear probe"]["FLOPs incl. pretraining / 10"] == 10 * 100 + 100 * 1000 / 10
     assert rows["from scratch"]["FLOPs incl. pretraining / 10"] == 10 * 1000
     assert "linear probe" in ledger.to_text() and "<table>" in ledger._repr_html_()
+
+
+def test_nearest_neighbours_by_hand():
+    gallery = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    similarity, index = transfer.nearest_neighbours(torch.tensor([[2.0, 0.1]]), gallery, k=2)
+    assert index.tolist() == [[0, 2]]
+    assert similarity[0, 1].item() == pytest.approx((2.0 + 0.1) / (4.01**0.5 * 2**0.5), rel=1e-5)
+    features = torch.tensor([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [0.1, 0.9], [1.0, 0.05]])
+    # Nearest other rows by cosine: 0->4, 1->4, 2->3, 3->2, 4->0; only 2 and 3 find their own label.
+    assert transfer.nearest_neighbour_accuracy(features, torch.tensor([0, 0, 1, 1, 1])) == pytest.approx(0.4)
+
+
+def test_gradual_unfreezing_opens_from_the_top_and_counts_its_flops():
+    model = models.make_model(TINY, seed=0)
+    block1_before = model.backbone.block1.conv.weight.clone()
+    dataset = tiny_dataset()
+    config = train.TrainConfig(steps=8, batch_size=8, eval_every=1, seed=0)
+    history, flops = transfer.gradual_unfreezing(model, dataset, config)
+    stages = list(dict.fromkeys(row["stage"] for row in history.rows))
+    assert stages == ["head only", "head + block2", "head + block1, block2"]  # TINY has 2 blocks: 3 stages
+    assert [row["step"] for row in history.rows] == list(range(1, 7))  # 8 // 3 = 2 steps per stage
+    assert transfer.frozen_blocks(model) == []
+    assert not torch.equal(block1_before, model.backbone.block1.conv.weight)  # the last stage trained it
+    per_stage = []
+    probe = models.make_model(TINY, seed=0)
+    for unfrozen in ([], ["block2"], ["block1", "block2"]):
+        transfer.freeze(probe)
+        transfer.unfreeze(probe, unfrozen)
+        per_stage.append(2 * cost.flops_per_step(probe, 8)["total"])
+    assert flops == sum(per_stage) and per_stage[0] < per_stage[1] < per_stage[2]
+
+
+def test_steps_to_reach():
+    history = train.History(
+        rows=[{"step": 10, "val_acc": 0.5, "seconds": 1.0}, {"step": 20, "val_acc": 0.9, "seconds": 2.0}]
+    )
+    assert train.steps_to_reach(history, 0.8) == (20, 2.0)
+    assert train.steps_to_reach(history, 0.95) is None

@@ -47,7 +47,7 @@ def test_second_load_is_the_cached_object():
 
 
 def test_unknown_split_is_refused():
-    with pytest.raises(DataError, match="'train' or 'test'"):
+    with pytest.raises(DataError, match="'test'"):
         data.load_fashion_mnist("validation")
 
 
@@ -166,7 +166,17 @@ def test_digits_are_28x28_uint8_with_ten_classes():
         assert part.classes == tuple("0123456789")
         assert sorted(part.labels.unique().tolist()) == list(range(10))
     assert train.images.max() == 255  # full ink maps to full white, like Fashion-MNIST
-    assert data.target_task("train") is train and data.target_task("test") is test
+    assert data.target_task("test") is test
+
+
+def test_digits_validation_is_held_out_of_the_training_pool():
+    half, _ = data.load_digits()
+    train, val = data.target_task("train"), data.target_task("val")
+    assert len(train) + len(val) == len(half) == 898
+    assert set(val.counts().values()) == {data.VAL_PER_CLASS}
+    both = torch.cat([train.images, val.images]).flatten(1)
+    assert len(torch.unique(both, dim=0)) == 898  # disjoint: no scan in both
+    assert data.target_task("train") is train  # cached: every notebook sees the same split
 
 
 def test_digits_split_is_reproducible_and_disjoint():
@@ -236,5 +246,5 @@ def test_damaged_cache_is_rebuilt(monkeypatch, tmp_path):
 
 def test_tasks_refuse_an_unknown_split_with_a_data_error():
     for task in (data.source_task, data.target_task):
-        with pytest.raises(DataError, match="'train' or 'test'"):
+        with pytest.raises(DataError, match="'test'"):
             task("validation")

@@ -117,3 +117,127 @@ def test_checks_never_raise(capsys):
     for check in (checks.check_parameter_count, checks.check_output_side, checks.check_flops_block1):
         assert check(...) is False
         assert "Hint" in capsys.readouterr().out
+
+
+# --- the comparison plots (notebooks 02-05) ------------------------------------------------
+
+
+@pytest.fixture
+def summary():
+    import pandas as pd
+
+    rows = []
+    for approach, base in [("from scratch", 0.5), ("fine-tune", 0.7), ("logistic regression", 0.55)]:
+        for n, images in [(1, 10), (5, 50), (0, 698)]:
+            rows.append({"approach": approach, "labels_per_class": n, "train_images": images, "seeds": 5,
+                         "accuracy": min(base + images / 1000, 0.99), "spread": 0.02, "trainable_params": 10,
+                         "train_flops": 1e9 * (1 + images), "seconds": 1.0})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_data_efficiency_plot_has_one_line_and_band_per_approach(summary):
+    fig = viz.plot_data_efficiency(summary)
+    ax = fig.axes[0]
+    assert len(ax.get_lines()) == 3 and len(ax.collections) == 3  # lines and ±1 sd bands
+    assert ax.get_xscale() == "log" and "%" in ax.get_ylabel()
+    assert [t.get_text() for t in ax.get_xticklabels()][-1].startswith("all")
+    assert len(ax.get_legend().get_texts()) == 3
+    plt.close(fig)
+
+
+def test_accuracy_vs_compute_adds_the_pretraining_share(summary):
+    fig = viz.plot_accuracy_vs_compute(summary, 1, pretraining_flops=1e12, amortise_over=10)
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log" and ax.get_title()
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "fine-tune (+ pretraining / 10)" in labels and "from scratch" in labels
+    x_positions = sorted(line.get_xdata()[0] for line in ax.get_lines() if len(line.get_xdata()) == 1)
+    assert 1.1e10 + 1e11 in [pytest.approx(x) for x in x_positions]  # 11 GFLOPs + 1 TFLOP / 10
+    plt.close(fig)
+
+
+def test_label_budget_bars_and_curves(summary):
+    fig = viz.plot_label_budget(summary, 5)
+    assert len(fig.axes[0].patches) == 3 and "%" in fig.axes[0].get_xlabel()
+    plt.close(fig)
+    curves = {"fine-tune": ROWS, "from scratch": ROWS}
+    fig = viz.plot_curves(curves, target=0.6)
+    assert all(ax.get_xlabel() and ax.get_ylabel() for ax in fig.axes)
+    _assert_readable(fig)
+
+
+def test_embeddings_grid_and_neighbours(image):
+    labels = torch.tensor([0, 1, 2, 1])
+    fig = viz.plot_embeddings({"a": torch.randn(4, 2), "b": torch.randn(4, 2)}, labels, "012", "two views")
+    assert len(fig.axes) == 2 and all(ax.get_title() for ax in fig.axes)
+    _assert_readable(fig)
+    fig = viz.show_neighbours(image, {"pixels": ([image, image], ["1", "2"], [0.9, 0.8])})
+    assert len(fig.axes) == 3
+    _assert_readable(fig)
+
+
+# --- the checks of notebooks 02-05 ---------------------------------------------------------------
+
+
+def _says(capsys, text):
+    out = capsys.readouterr().out
+    assert text in out, out
+
+
+def test_check_epochs(capsys):
+    assert checks.check_epochs(400, steps=400, batch_size=32, num_images=10)
+    assert not checks.check_epochs(1280, steps=400, batch_size=32, num_images=10)
+    _says(capsys, "cannot hold more images")
+    assert checks.check_epochs(128, steps=400, batch_size=32, num_images=100)
+
+
+def test_check_labels_to_reach(summary, capsys):
+    assert checks.check_labels_to_reach(5, summary, "from scratch", 0.55)
+    assert not checks.check_labels_to_reach(0, summary, "from scratch", 0.55)
+    _says(capsys, "a smaller one does too")
+    assert not checks.check_labels_to_reach(1, summary, "from scratch", 0.55)
+    _says(capsys, "still under")
+
+
+def test_check_head_and_frozen_backward_flops(capsys):
+    assert checks.check_head_parameters(1290)
+    assert not checks.check_head_parameters(1280)
+    _says(capsys, "bias")
+    assert checks.check_frozen_backward_flops(81920, batch_size=32)
+    assert not checks.check_frozen_backward_flops(40960, batch_size=32)
+    _says(capsys, "multiply-add")
+
+
+def test_check_frozen_backward_flops_agrees_with_pytorch():
+    from helpers import transfer
+
+    frozen = transfer.freeze(models.make_model(models.STANDARD, seed=0))
+    assert checks.check_frozen_backward_flops(cost_backward(frozen), batch_size=32)
+
+
+def cost_backward(model):
+    from helpers import cost
+
+    return cost.flops_per_step(model, 32)["backward"]
+
+
+def test_check_discriminative_lr_and_frozen_blocks(capsys):
+    from helpers import transfer
+
+    assert checks.check_discriminative_lr(3e-3 * 0.3**3, 3e-3, 0.3, "block1")
+    assert not checks.check_discriminative_lr(3e-3 * 0.3**2, 3e-3, 0.3, "block1")
+    _says(capsys, "count the steps down")
+    model = transfer.unfreeze(transfer.freeze(models.make_model(models.STANDARD, seed=0)), ["block3"])
+    assert checks.check_frozen_blocks(["block2", "block1"], model)
+    assert not checks.check_frozen_blocks(["block1"], model)
+    _says(capsys, "missing from your answer: ['block2']")
+    assert not checks.check_frozen_blocks(..., model)
+
+
+def test_check_gap_and_amortised_flops(summary, capsys):
+    assert checks.check_gap(20.0, summary, 1)
+    assert not checks.check_gap(0.2, summary, 1)
+    _says(capsys, "percentage points")
+    assert checks.check_amortised_flops(1e9 + 1e12 / 10, 1e12, 1e9, 10)
+    assert not checks.check_amortised_flops(1e9 + 1e12, 1e12, 1e9, 10)
+    _says(capsys, "shared by 10")
