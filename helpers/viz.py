@@ -303,7 +303,7 @@ def plot_accuracy_vs_compute(
     """Accuracy against training FLOPs (log scale) at one label budget. Transfer approaches show two
     points: their own training alone (open) and with a 1/N share of pretraining (filled)."""
     rows = summary[summary["labels_per_class"] == labels_per_class]
-    fig, ax = plt.subplots(figsize=(7.5, 4.2), constrained_layout=True)
+    fig, ax = plt.subplots(figsize=(9.5, 4.2), constrained_layout=True)
     for _, row in rows.iterrows():
         colour, _, marker = _style(row.approach)
         acc, spread = 100 * row.accuracy, 100 * (row.spread if row.spread == row.spread else 0)
@@ -314,10 +314,10 @@ def plot_accuracy_vs_compute(
             ax.errorbar(shared, acc, yerr=spread, marker=marker, color=colour, capsize=3, linestyle="none", label=f"{row.approach} (+ pretraining / {amortise_over})")  # fmt: skip
         else:
             ax.errorbar(row.train_flops, acc, yerr=spread, marker=marker, color=colour, capsize=3, linestyle="none", label=row.approach)  # fmt: skip
-    label = "all" if labels_per_class == 0 else labels_per_class
+    label = "all labels" if labels_per_class == 0 else f"{labels_per_class} label{'s' if labels_per_class > 1 else ''}"
     ax.set_xscale("log")
-    ax.set(title=f"Accuracy against training compute, {label} label(s) per class",
+    ax.set(title=f"Accuracy against training compute, {label} per class",
            xlabel="training FLOPs (log scale)", ylabel="test accuracy (%)")  # fmt: skip
     ax.grid(alpha=0.3, which="both")
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, title="open: own training only")
     return fig

@@ -228,9 +228,11 @@ def test_nearest_neighbours_by_hand():
     similarity, index = transfer.nearest_neighbours(torch.tensor([[2.0, 0.1]]), gallery, k=2)
     assert index.tolist() == [[0, 2]]
     assert similarity[0, 1].item() == pytest.approx((2.0 + 0.1) / (4.01**0.5 * 2**0.5), rel=1e-5)
-    features = torch.tensor([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [0.1, 0.9], [1.0, 0.05]])
-    # Nearest other rows by cosine: 0->4, 1->4, 2->3, 3->2, 4->0; only 2 and 3 find their own label.
-    assert transfer.nearest_neighbour_accuracy(features, torch.tensor([0, 0, 1, 1, 1])) == pytest.approx(0.4)
+    labelled, labels = torch.tensor([[1.0, 0.0], [0.0, 1.0]]), torch.tensor([0, 1])
+    queries = torch.tensor([[0.9, 0.2], [0.1, 0.8], [0.6, 0.5]])  # nearest: 0, 1, 0
+    assert transfer.nearest_neighbour_accuracy(queries, torch.tensor([0, 1, 1]), labelled, labels) == pytest.approx(
+        2 / 3
+    )
 
 
 def test_gradual_unfreezing_opens_from_the_top_and_counts_its_flops():
