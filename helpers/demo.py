@@ -59,7 +59,8 @@ def print_headline(build: Path) -> None:
     text = (
         "Letters -> handwritten digits: test accuracy, mean ± standard deviation over "
         f"{len(experiments.SEEDS)} seeds (settings chosen on validation).\n"
-        "Trainable parameters, training FLOPs and seconds are per run; transfer rows do not include "
+        "Trainable parameters, training FLOPs and seconds (one CPU thread, on the machine that built the cache) "
+        "are per run; transfer rows do not include "
         f"the letter model's pretraining ({pretraining:.1e} FLOPs, paid once).\n\n" + experiments.headline(summary)
     )
     (build / "headline.txt").write_text(text + "\n", encoding="utf-8")

@@ -162,7 +162,7 @@ def show_grid(dataset, title: str, classes=None, per_row: int = 8) -> plt.Figure
         for i, ax in enumerate(row):  # a class may have fewer images than axes
             ax.set_xticks([]), ax.set_yticks([])
             if i < len(examples):
-                ax.imshow(examples[i], cmap="gray", vmin=0, vmax=255)
+                ax.imshow(_pixels(examples[i]), cmap="gray", vmin=0, vmax=255)
             else:
                 ax.axis("off")
         row[0].axis("on")
@@ -171,6 +171,11 @@ def show_grid(dataset, title: str, classes=None, per_row: int = 8) -> plt.Figure
     fig.suptitle(title, fontsize=13)
     fig.tight_layout()
     return fig
+
+
+def _pixels(image):
+    """A (28, 28) uint8 image as a NumPy array, whatever it came as."""
+    return torch.as_tensor(image).cpu().numpy()
 
 
 # Ten classes need ten styles: the eight Okabe-Ito colours and two greys, and every point is
@@ -198,11 +203,11 @@ def show_neighbours(query: torch.Tensor, rows: dict, suptitle: str = "Nearest ne
     width = max(len(images) for images, _, _ in rows.values())
     fig, axes = plt.subplots(len(rows), width + 1, figsize=(1.25 * (width + 1), 1.55 * len(rows) + 0.5), squeeze=False)
     for (title, (images, labels, similarity)), axes_row in zip(rows.items(), axes):
-        axes_row[0].imshow(query, cmap="gray", vmin=0, vmax=255)
+        axes_row[0].imshow(_pixels(query), cmap="gray", vmin=0, vmax=255)
         axes_row[0].set_title("query", fontsize=9)
         axes_row[0].set_ylabel(title, rotation=0, ha="right", va="center", fontsize=10)
         for ax, image, label, sim in zip(axes_row[1:], images, labels, similarity):
-            ax.imshow(image, cmap="gray", vmin=0, vmax=255)
+            ax.imshow(_pixels(image), cmap="gray", vmin=0, vmax=255)
             ax.set_title(f"'{label}' ({sim:.2f})", fontsize=9)
         for ax in axes_row:
             ax.set_xticks([]), ax.set_yticks([])
@@ -286,6 +291,8 @@ def plot_curves(
             [r["step"] for r in rows], acc, linestyle=line, marker=marker, markersize=3, color=colour, label=name
         )
         ax_seconds.plot([r["seconds"] for r in rows], acc, linestyle=line, marker=marker, markersize=3, color=colour, label=name)  # fmt: skip
+    ax_steps.set_title("against optimiser steps")
+    ax_seconds.set_title("against training time")
     for ax, xlabel in ((ax_steps, "optimiser step"), (ax_seconds, "training time (s, this machine)")):
         if target is not None:
             ax.axhline(100 * target, color="grey", linewidth=1)
