@@ -304,27 +304,39 @@ def plot_curves(
     return fig
 
 
+COMPUTE_AXES = {  # summary column -> axis label
+    "train_flops": "training FLOPs (log scale)",
+    "seconds": "training seconds, one CPU thread (log scale)",
+}
+
+
 def plot_accuracy_vs_compute(
-    summary, labels_per_class: int, pretraining_flops: float, amortise_over: int = 10
+    summary, labels_per_class: int, pretraining: float, amortise_over: int = 10, measure: str = "train_flops"
 ) -> plt.Figure:
-    """Accuracy against training FLOPs (log scale) at one label budget. Transfer approaches show two
-    points: their own training alone (open) and with a 1/N share of pretraining (filled)."""
+    """Accuracy against training compute (log scale) at one label budget, in FLOPs or seconds.
+
+    `pretraining` is the letter model's cost in the same measure. Transfer approaches show two
+    points: their own training alone (open) and with a 1/N share of the pretraining (filled).
+    """
+    if measure not in COMPUTE_AXES:
+        raise ValueError(f"measure must be one of {list(COMPUTE_AXES)}, not {measure!r}.")
     rows = summary[summary["labels_per_class"] == labels_per_class]
     fig, ax = plt.subplots(figsize=(9.5, 4.2), constrained_layout=True)
     for _, row in rows.iterrows():
         colour, _, marker = _style(row.approach)
+        own = row[measure]
         acc, spread = 100 * row.accuracy, 100 * (row.spread if row.spread == row.spread else 0)
         if row.approach in ("linear probe", "fine-tune", "LP-FT"):
-            ax.errorbar(row.train_flops, acc, yerr=spread, marker=marker, color=colour, mfc="white", capsize=3, linestyle="none")  # fmt: skip
-            shared = row.train_flops + pretraining_flops / amortise_over
-            ax.annotate("", (shared, acc), (row.train_flops, acc), arrowprops={"arrowstyle": "->", "color": colour})
+            ax.errorbar(own, acc, yerr=spread, marker=marker, color=colour, mfc="white", capsize=3, linestyle="none")  # fmt: skip
+            shared = own + pretraining / amortise_over
+            ax.annotate("", (shared, acc), (own, acc), arrowprops={"arrowstyle": "->", "color": colour})
             ax.errorbar(shared, acc, yerr=spread, marker=marker, color=colour, capsize=3, linestyle="none", label=f"{row.approach} (+ pretraining / {amortise_over})")  # fmt: skip
         else:
-            ax.errorbar(row.train_flops, acc, yerr=spread, marker=marker, color=colour, capsize=3, linestyle="none", label=row.approach)  # fmt: skip
+            ax.errorbar(own, acc, yerr=spread, marker=marker, color=colour, capsize=3, linestyle="none", label=row.approach)  # fmt: skip
     label = "all labels" if labels_per_class == 0 else f"{labels_per_class} label{'s' if labels_per_class > 1 else ''}"
     ax.set_xscale("log")
     ax.set(title=f"Accuracy against training compute, {label} per class",
-           xlabel="training FLOPs (log scale)", ylabel="test accuracy (%)")  # fmt: skip
+           xlabel=COMPUTE_AXES[measure], ylabel="test accuracy (%)")  # fmt: skip
     ax.grid(alpha=0.3, which="both")
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, title="open: own training only")
     return fig

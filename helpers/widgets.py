@@ -32,7 +32,7 @@ def label_budget_slider(summary, title: str | None = None):
 
 
 def amortisation_slider(summary, labels_per_class: int, pretraining_flops: float):
-    """How many later tasks share the pretraining cost: redraws accuracy against compute."""
+    """How many later tasks share the pretraining cost: redraws accuracy against training FLOPs."""
 
     def show(tasks):
         viz.plot_accuracy_vs_compute(summary, labels_per_class, pretraining_flops, amortise_over=tasks)

@@ -186,3 +186,21 @@ def test_validation_digits_never_train():
     val = data.target_task("val").images.flatten(1)
     pool = experiments.training_subset(ALL, 0).images.flatten(1)
     assert not (val[:, None, :] == pool[None, :, :]).all(-1).any()
+
+
+def test_the_console_shows_cached_rows_for_what_is_picked(shipped):
+    from helpers import widgets
+
+    console = widgets.console(shipped)
+    controls, seeds = console.children[0].children
+    approach, labels, button = controls.children
+    approach.value, labels.value = "from scratch", 2
+    assert button.description.startswith("run seed 0 fresh (~")
+    rows = experiments.lookup(shipped, "from scratch", 2, seeds.value)
+    assert len(rows) == 5 and set(rows.labels_per_class) == {2}
+    assert rows.val_acc.tolist() == [
+        shipped[
+            (shipped.approach == "from scratch") & (shipped.labels_per_class == 2) & (shipped.seed == s)
+        ].val_acc.max()
+        for s in range(5)
+    ]

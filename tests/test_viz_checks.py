@@ -146,7 +146,7 @@ def test_data_efficiency_plot_has_one_line_and_band_per_approach(summary):
 
 
 def test_accuracy_vs_compute_adds_the_pretraining_share(summary):
-    fig = viz.plot_accuracy_vs_compute(summary, 1, pretraining_flops=1e12, amortise_over=10)
+    fig = viz.plot_accuracy_vs_compute(summary, 1, pretraining=1e12, amortise_over=10)
     ax = fig.axes[0]
     assert ax.get_xscale() == "log" and ax.get_title()
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
@@ -154,6 +154,11 @@ def test_accuracy_vs_compute_adds_the_pretraining_share(summary):
     x_positions = sorted(line.get_xdata()[0] for line in ax.get_lines() if len(line.get_xdata()) == 1)
     assert 1.1e10 + 1e11 in [pytest.approx(x) for x in x_positions]  # 11 GFLOPs + 1 TFLOP / 10
     plt.close(fig)
+    fig = viz.plot_accuracy_vs_compute(summary, 1, pretraining=30.0, measure="seconds")
+    assert "seconds" in fig.axes[0].get_xlabel()
+    plt.close(fig)
+    with pytest.raises(ValueError, match="measure must be one of"):
+        viz.plot_accuracy_vs_compute(summary, 1, 1.0, measure="joules")
 
 
 def test_label_budget_bars_and_curves(summary):
