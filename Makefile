@@ -45,7 +45,7 @@ format: dev
 	$(BIN)/ruff check --fix helpers tests benchmarks notebooks
 
 test: lint
-	TL_SMOKE=1 $(BIN)/python -m pytest tests --nbmake notebooks --nbmake-timeout=300
+	TL_SMOKE=1 $(BIN)/python -m pytest tests
 
 lab: install
 	$(BIN)/jupyter lab notebooks

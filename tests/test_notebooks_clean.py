@@ -1,7 +1,7 @@
 """Notebooks are committed clean: no outputs, no execution counts, and a `parameters` cell.
 
 Executed copies are build products (`make demo` writes them to build/). The cell tagged
-`parameters` reads TL_SMOKE, so `make test` (nbmake) and papermill can run any notebook
+`parameters` reads TL_SMOKE, so `make test` (tests/test_notebooks_run.py) and papermill can run any notebook
 at smoke scale.
 """
 

@@ -1,0 +1,38 @@
+"""Run one notebook's code cells in a fresh IPython shell, in this process: `python tests/notebook_runner.py NB`.
+
+The cells run as in JupyterLab (IPython semantics: display, the last expression of a cell shown,
+widgets built and their callbacks called once), but without a kernel or its ZeroMQ sockets, whose
+lost messages can leave a headless kernel client waiting for ever. Exits 1 naming the failing cell.
+"""
+
+import sys
+import time
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display: figures are drawn, then closed
+
+import matplotlib.pyplot as plt  # noqa: E402
+import nbformat  # noqa: E402
+from IPython.core.interactiveshell import InteractiveShell  # noqa: E402
+
+
+def run(path: Path) -> int:
+    notebook = nbformat.read(path, as_version=4)
+    shell = InteractiveShell.instance()
+    code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    start = time.perf_counter()
+    for number, cell in enumerate(code_cells, 1):
+        result = shell.run_cell(cell.source, store_history=True)
+        plt.close("all")
+        if not result.success:
+            error = result.error_in_exec or result.error_before_exec
+            print(f"\n{path.name}: code cell {number} of {len(code_cells)} failed: {error!r}\n---\n{cell.source}\n---")
+            return 1
+    print(f"\n{path.name}: {len(code_cells)} code cells ran in {time.perf_counter() - start:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run(Path(sys.argv[1])))

@@ -1,0 +1,30 @@
+"""Every notebook runs top to bottom in smoke mode (TL_SMOKE=1), exercises and solutions included.
+
+Each notebook runs in its own fresh Python process through tests/notebook_runner.py, with a hard
+time limit, so one notebook cannot leak state into another or hang the suite.
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+TIME_LIMIT_S = 240  # smoke runs take 10 to 30 s on 2 cores; the issue's budget is 60 s
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[path.stem for path in NOTEBOOKS])
+def test_notebook_runs_in_smoke_mode(notebook):
+    env = {**os.environ, "TL_SMOKE": "1", "MPLBACKEND": "Agg"}
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tests" / "notebook_runner.py"), str(notebook)],
+        cwd=notebook.parent,  # as JupyterLab runs it
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=TIME_LIMIT_S,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
