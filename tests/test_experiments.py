@@ -204,3 +204,18 @@ def test_the_console_shows_cached_rows_for_what_is_picked(shipped):
         ].val_acc.max()
         for s in range(5)
     ]
+
+
+def test_gap_table_takes_the_best_transfer_approach_at_each_budget():
+    rows = []
+    for approach, accuracies in {
+        "from scratch": (0.5, 0.9),
+        "linear probe": (0.7, 0.8),
+        "fine-tune": (0.6, 0.92),
+    }.items():
+        for n, accuracy in zip((1, ALL), accuracies):
+            rows.append({"approach": approach, "labels_per_class": n, "accuracy": accuracy})
+    table = experiments.gap_table(pd.DataFrame(rows))
+    assert list(table.index) == ["1", "all"]
+    assert list(table.columns[:3]) == ["from scratch", "linear probe", "fine-tune"]
+    assert table["best transfer minus from scratch (points)"].tolist() == [20.0, 2.0]
