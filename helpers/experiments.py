@@ -32,9 +32,6 @@ from pathlib import Path
 
 import pandas as pd
 import torch
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 from tqdm.auto import tqdm
 
 from helpers import checkpoint, cost, data, models, train, transfer
@@ -56,7 +53,8 @@ GRIDS = {  # the settings each approach may choose from, by validation accuracy
     "fine-tune": {"lr": (1e-3, 3e-3, 1e-2)},
     "LP-FT": {"lr": (3e-4, 1e-3, 3e-3)},  # starts from a trained head, so it gets gentler rates
 }
-USES_PRETRAINING = {"linear probe", "fine-tune", "LP-FT"}
+USES_PRETRAINING = ("linear probe", "fine-tune", "LP-FT")
+CNN_APPROACHES = ("from scratch", "fine-tune", "LP-FT")  # trained for STEPS optimiser steps
 
 
 class ExperimentError(ValueError):
@@ -141,14 +139,6 @@ def logistic_flops(num_images: int, num_features: int, num_classes: int, iterati
     return 4 * num_images * num_features * num_classes * max(iterations, 1)
 
 
-def _fit_logistic(features, labels, C: float, seed: int, standardise: bool):
-    """Logistic regression; features are standardised for the probe, but pixels are not: with a
-    handful of images, rescaling nearly-constant border pixels to unit variance only adds noise."""
-    logistic = LogisticRegression(C=C, max_iter=5000, random_state=seed)
-    model = make_pipeline(StandardScaler(), logistic) if standardise else make_pipeline(logistic)
-    return model.fit(features, labels.numpy())
-
-
 @lru_cache(maxsize=4)
 def source_features(split: str) -> torch.Tensor:
     """The shipped backbone's features of a fixed digits split, computed once per process."""
@@ -185,7 +175,7 @@ def _run_trial(trial: Trial) -> dict:
 
 def _run_logistic_on_pixels(trial, subset, val, test) -> dict:
     start = time.perf_counter()
-    model = _fit_logistic(pixels(subset), subset.labels, trial.C, trial.seed, standardise=False)
+    model = transfer.logistic_probe(pixels(subset), subset.labels, trial.C, standardise=False, max_iter=5000)
     seconds = time.perf_counter() - start
     logistic = model[-1]
     return {
@@ -201,7 +191,7 @@ def _run_linear_probe(trial, subset, val, test) -> dict:
     source, _ = checkpoint.load_checkpoint()
     start = time.perf_counter()
     features = transfer.extract_features(source, subset.images)  # the backbone runs once, forward only
-    model = _fit_logistic(features.numpy(), subset.labels, trial.C, trial.seed, standardise=True)
+    model = transfer.logistic_probe(features, subset.labels, trial.C, max_iter=5000)
     seconds = time.perf_counter() - start
     logistic = model[-1]
     forward = cost.flops_per_prediction(source.backbone) * len(subset)
@@ -272,11 +262,6 @@ def save_cache(rows: dict[str, dict], path: Path = RESULTS_PATH) -> Path:
     return path
 
 
-def _run_in_worker(trial: Trial) -> dict:
-    torch.set_num_threads(1)  # small batches: one thread per trial, one trial per core
-    return run_trial(trial)
-
-
 def sweep(
     trials: list[Trial],
     path: Path | None = RESULTS_PATH,
@@ -312,7 +297,7 @@ def _compute(trials: list[Trial], workers: int):
     import multiprocessing
 
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = {pool.submit(_run_in_worker, trial): trial for trial in trials}
+        futures = {pool.submit(run_trial, trial): trial for trial in trials}  # one thread per trial, one trial per core
         for future in as_completed(futures):
             yield futures[future], future.result()
 
@@ -322,8 +307,9 @@ _COLUMNS = [*Trial.__dataclass_fields__, "train_images", "val_acc", "test_acc", 
 
 def cached_results(approaches=APPROACHES, labels_per_class=LABELS_PER_CLASS, seeds=SEEDS) -> pd.DataFrame:
     """The classroom sweep from the shipped cache, without computing anything."""
-    table = sweep(grid(approaches, labels_per_class, seeds), compute=False, progress=False)
-    expected = len(grid(approaches, labels_per_class, seeds))
+    trials = grid(approaches, labels_per_class, seeds)
+    table = sweep(trials, compute=False, progress=False)
+    expected = len(trials)
     if len(table) < expected:
         raise ExperimentError(
             f"The results cache holds {len(table)} of the {expected} trials asked for "
@@ -414,7 +400,7 @@ def cost_to_reach(summary: pd.DataFrame, target: float) -> pd.DataFrame:
                 "approach": approach,
                 "labels per class": label_text(int(best.labels_per_class)),
                 "accuracy": f"{best.accuracy:.1%} ± {best.spread:.1%}",
-                "steps": STEPS if approach in ("from scratch", "fine-tune", "LP-FT") else "-",
+                "steps": STEPS if approach in CNN_APPROACHES else "-",
                 "train FLOPs": f"{best.train_flops:.2e}",
                 "seconds": round(float(best.seconds), 2),
             }

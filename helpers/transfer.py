@@ -6,6 +6,8 @@ The vocabulary is the one fastai and PyTorch use: `replace_head`, `freeze`, `unf
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -15,8 +17,10 @@ from sklearn.preprocessing import StandardScaler
 from torch import nn
 
 from helpers.checkpoint import SOURCE_CHECKPOINT, load_checkpoint
+from helpers.cost import flops_per_step
 from helpers.data import Dataset, to_float
 from helpers.models import CNN
+from helpers.train import History, fit
 
 
 def replace_head(model: CNN, num_classes: int, seed: int | None = None) -> CNN:
@@ -118,10 +122,15 @@ def nearest_neighbour_accuracy(queries, query_labels, gallery, gallery_labels) -
     return (gallery_labels[index[:, 0]] == query_labels).float().mean().item()
 
 
-def logistic_probe(features: torch.Tensor, labels: torch.Tensor, C: float = 1.0):
-    """scikit-learn's LogisticRegression on standardised features: the classical linear probe."""
-    probe = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=2000))
-    return probe.fit(features.numpy(), labels.numpy())
+def logistic_probe(features, labels, C: float = 1.0, standardise: bool = True, max_iter: int = 2000):
+    """scikit-learn's LogisticRegression on standardised features: the classical linear probe.
+
+    standardise=False fits raw inputs, as the pixel baseline needs: with a handful of images,
+    rescaling nearly-constant border pixels to unit variance only adds noise.
+    """
+    logistic = LogisticRegression(C=C, max_iter=max_iter)
+    probe = make_pipeline(StandardScaler(), logistic) if standardise else make_pipeline(logistic)
+    return probe.fit(np.asarray(features), np.asarray(labels))
 
 
 def train_linear_head(
@@ -188,11 +197,6 @@ def gradual_unfreezing(model: CNN, train_set: Dataset, config, val_set: Dataset 
     Returns (history, train_flops): one History across the stages (steps and seconds add up, each
     row says which stage it came from) and the FLOPs of all steps, which grow as more blocks train.
     """
-    from dataclasses import replace
-
-    from helpers.cost import flops_per_step
-    from helpers.train import History, fit
-
     names = model.block_names()
     stages = [[]] + [names[-k:] for k in range(1, len(names) + 1)]  # [], [block3], [block2, block3], ...
     steps = config.steps // len(stages)

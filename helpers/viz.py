@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from helpers.data import to_float
+from helpers.experiments import USES_PRETRAINING
 
 # Okabe & Ito (2008), "Color Universal Design".
 OKABE_ITO = {
@@ -325,8 +326,8 @@ def plot_accuracy_vs_compute(
     for _, row in rows.iterrows():
         colour, _, marker = _style(row.approach)
         own = row[measure]
-        acc, spread = 100 * row.accuracy, 100 * (row.spread if row.spread == row.spread else 0)
-        if row.approach in ("linear probe", "fine-tune", "LP-FT"):
+        acc, spread = 100 * row.accuracy, 0 if math.isnan(row.spread) else 100 * row.spread
+        if row.approach in USES_PRETRAINING:
             ax.errorbar(own, acc, yerr=spread, marker=marker, color=colour, mfc="white", capsize=3, linestyle="none")  # fmt: skip
             shared = own + pretraining / amortise_over
             ax.annotate("", (shared, acc), (own, acc), arrowprops={"arrowstyle": "->", "color": colour})
