@@ -14,7 +14,6 @@ import torch
 from torch import nn
 
 from helpers.data import to_float
-from helpers.experiments import USES_PRETRAINING
 
 # Okabe & Ito (2008), "Color Universal Design".
 OKABE_ITO = {
@@ -319,6 +318,8 @@ def plot_accuracy_vs_compute(
     `pretraining` is the letter model's cost in the same measure. Transfer approaches show two
     points: their own training alone (open) and with a 1/N share of the pretraining (filled).
     """
+    from helpers.experiments import USES_PRETRAINING  # here, not at the top: pandas and sklearn load only when needed
+
     if measure not in COMPUTE_AXES:
         raise ValueError(f"measure must be one of {list(COMPUTE_AXES)}, not {measure!r}.")
     rows = summary[summary["labels_per_class"] == labels_per_class]
