@@ -1,17 +1,19 @@
 # Transfer Lab: `make demo` prepares everything offline and runs every notebook;
-# `make test` runs the linters and the tests, notebooks included in smoke mode.
+# `make test` runs the linters and the tests, notebooks included in smoke mode; `make test-fast` skips the slow ones.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 BUILD ?= build
 
-.PHONY: help install dev demo test lint format lab verify-data pretrain rebuild-caches benchmark clean
+.PHONY: help install dev demo report test test-fast lint format lab verify-data pretrain rebuild-caches benchmark clean
 
 help:
 	@echo "make demo   - set up .venv, verify the data, run every notebook at classroom settings into $(BUILD)/"
 	@echo "make test   - ruff + pytest, every notebook in smoke mode (TL_SMOKE=1)"
+	@echo "make test-fast       - ruff + the tests not marked slow (no notebooks, no sweeps): under a minute"
 	@echo "make lab    - open JupyterLab on notebooks/"
 	@echo "make pretrain        - retrain the shipped letter checkpoint (about 1 minute)"
+	@echo "make report          - print the comparison from the shipped results"
 	@echo "make rebuild-caches  - recompute the shipped results of the classroom sweep (see README for the time)"
 	@echo "make benchmark       - measure training throughput against matmul"
 
@@ -34,27 +36,33 @@ verify-data: install
 	$(BIN)/python -m helpers.data verify
 
 demo: install verify-data
-	$(BIN)/python -m helpers.demo --build $(BUILD)
+	$(BIN)/python -m tools.demo --build $(BUILD)
 
 lint: dev
-	$(BIN)/ruff check helpers tests benchmarks notebooks
-	$(BIN)/ruff format --check helpers tests benchmarks notebooks
+	$(BIN)/ruff check helpers tools tests benchmarks notebooks
+	$(BIN)/ruff format --check helpers tools tests benchmarks notebooks
 
 format: dev
-	$(BIN)/ruff format helpers tests benchmarks notebooks
-	$(BIN)/ruff check --fix helpers tests benchmarks notebooks
+	$(BIN)/ruff format helpers tools tests benchmarks notebooks
+	$(BIN)/ruff check --fix helpers tools tests benchmarks notebooks
 
 test: lint
 	TL_SMOKE=1 $(BIN)/python -m pytest tests
+
+test-fast: lint
+	TL_SMOKE=1 $(BIN)/python -m pytest -m "not slow" tests
 
 lab: install
 	$(BIN)/jupyter lab notebooks
 
 pretrain: install
-	$(BIN)/python -m helpers.pretrain
+	$(BIN)/python -m tools.pretrain
+
+report: install
+	$(BIN)/python -m helpers.results report
 
 rebuild-caches: install
-	$(BIN)/python -m helpers.experiments rebuild
+	$(BIN)/python -m tools.sweep rebuild
 
 benchmark: install
 	$(BIN)/python benchmarks/bench_training.py

@@ -14,7 +14,8 @@ import time
 import torch
 
 from helpers import cost, data, models, train
-from helpers.pretrain import SOURCE_RECIPE, pretrain
+from helpers.checkpoint import SOURCE_RECIPE
+from tools.pretrain import pretrain
 
 
 def training_rate(batch_size: int = 128, steps: int = 60, burn_in: int = 10) -> dict:
@@ -42,16 +43,14 @@ def main() -> None:
     matmul_after = cost.matmul_flops_per_second()
     matmul = max(matmul_before, matmul_after)
     print(f"training: {rate['images_per_second']:.0f} images/s, {rate['flops_per_second'] / 1e9:.1f} GFLOP/s")
-    print(
-        f"float32 matmul 2048x2048: {matmul / 1e9:.1f} GFLOP/s (before {matmul_before / 1e9:.1f}, after {matmul_after / 1e9:.1f})"
-    )
+    before, after = matmul_before / 1e9, matmul_after / 1e9
+    print(f"float32 matmul 2048x2048: {matmul / 1e9:.1f} GFLOP/s (before {before:.1f}, after {after:.1f})")
     print(f"ratio training / matmul: {rate['flops_per_second'] / matmul:.2f}")
     if args.pretrain:
         start = time.perf_counter()
         _, history, accuracy = pretrain(SOURCE_RECIPE, progress=False)
-        print(
-            f"pretraining: {history.seconds:.1f} s in steps, {time.perf_counter() - start:.1f} s in all, test accuracy {accuracy:.2%}"
-        )
+        seconds = time.perf_counter() - start
+        print(f"pretraining: {history.seconds:.1f} s in steps, {seconds:.1f} s in all, test accuracy {accuracy:.2%}")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ cached under `data/cache/` (rebuilt in seconds, never committed).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import matplotlib
@@ -17,27 +16,27 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageDraw, ImageFont
 
-from helpers.data import REPO_DATA_DIR, DataError, Dataset
+from helpers.core import CACHE_DIR, DataError, Dataset, atomic_path
 
 # Upper-case letters and the lower-case ones that do not look like their capitals
 # (c/C, o/O, s/S... would be the same class once sizes vary). No digits: they are the target.
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabdefghnqrt"
 
 FONT_FILES = (
-    "DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSans-Oblique.ttf", "DejaVuSans-BoldOblique.ttf",
-    "DejaVuSansMono.ttf", "DejaVuSansMono-Bold.ttf", "DejaVuSansMono-Oblique.ttf", "DejaVuSansMono-BoldOblique.ttf",
-    "DejaVuSerif.ttf", "DejaVuSerif-Bold.ttf", "DejaVuSerif-Italic.ttf", "DejaVuSerif-BoldItalic.ttf",
-    "STIXGeneral.ttf", "STIXGeneralBol.ttf", "STIXGeneralItalic.ttf", "STIXGeneralBolIta.ttf",
-    "cmr10.ttf", "cmss10.ttf", "cmtt10.ttf", "cmb10.ttf",
-)  # fmt: skip
+    *("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSans-Oblique.ttf", "DejaVuSans-BoldOblique.ttf"),
+    *("DejaVuSansMono.ttf", "DejaVuSansMono-Bold.ttf", "DejaVuSansMono-Oblique.ttf", "DejaVuSansMono-BoldOblique.ttf"),
+    *("DejaVuSerif.ttf", "DejaVuSerif-Bold.ttf", "DejaVuSerif-Italic.ttf", "DejaVuSerif-BoldItalic.ttf"),
+    *("STIXGeneral.ttf", "STIXGeneralBol.ttf", "STIXGeneralItalic.ttf", "STIXGeneralBolIta.ttf"),
+    *("cmr10.ttf", "cmss10.ttf", "cmtt10.ttf", "cmb10.ttf"),
+)  # four families in four styles, and four Computer Modern faces
 
-CACHE_DIR = REPO_DATA_DIR / "cache"
 CANVAS = 56  # glyphs are drawn and distorted at twice the final 28x28, then averaged down
 BOX = 40  # a glyph's longer side at scale 1: 20 px after downsampling, like MNIST's digits
 VERSION = 2  # bump when the generator changes, so old caches are not reused
 
 
 def font_dir() -> Path:
+    """Where matplotlib keeps its TrueType fonts."""
     return Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 
 
@@ -68,7 +67,7 @@ def distort(glyphs: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """Random size, rotation, slant, shift and stroke weight for each glyph (B, CANVAS, CANVAS) -> (B, 28, 28)."""
     B = glyphs.shape[0]
 
-    def uniform(low, high):
+    def uniform(low: float, high: float) -> torch.Tensor:  # (B,) draws, one per glyph
         return low + (high - low) * torch.rand(B, generator=generator)
 
     angle = uniform(-0.26, 0.26)  # radians, about +-15 degrees
@@ -132,10 +131,8 @@ def load_printed_characters(n_per_class: int, seed: int, cache: bool = True) -> 
             path.unlink(missing_ok=True)  # a damaged cache is rebuilt, never trusted
     dataset = generate(n_per_class, seed)
     if cache:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        staged = path.with_suffix(".part")
-        torch.save({"images": dataset.images, "labels": dataset.labels, "classes": list(dataset.classes)}, staged)
-        os.replace(staged, path)  # atomic: the cache file is whole or absent
+        with atomic_path(path) as staged:  # the cache file is whole or absent
+            torch.save({"images": dataset.images, "labels": dataset.labels, "classes": list(dataset.classes)}, staged)
     return dataset
 
 

@@ -7,18 +7,28 @@ Writes are atomic (a temporary file, then a rename), and loading uses
 from __future__ import annotations
 
 import hashlib
-import os
+from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import torch
 
-from helpers.data import Dataset
+from helpers.core import CHECKPOINT_DIR, REPO_DIR, Dataset, atomic_path
 from helpers.models import CNN, CNNConfig
+from helpers.train import TrainConfig
 
 FORMAT_VERSION = 1
-REPO_DIR = Path(__file__).resolve().parent.parent
-SOURCE_CHECKPOINT = REPO_DIR / "checkpoints" / "source_letters_cnn.pt"
+SOURCE_CHECKPOINT = CHECKPOINT_DIR / "source_letters_cnn.pt"
+# How the shipped checkpoint was trained: 694 steps of 128 images = 3 passes over the 29,600 letters.
+SOURCE_RECIPE = TrainConfig(steps=694, batch_size=128, lr=3e-3, schedule="onecycle", shift=2, seed=0)
+RETIRED_OPTIONS = {"optimizer": "adamw", "flip": False}  # recorded by the shipped file; the code now fixes them
+
+
+def same_recipe(recorded: dict, recipe: TrainConfig = SOURCE_RECIPE) -> bool:
+    """Whether a checkpoint's recorded recipe is `recipe` (retired options must hold their fixed values)."""
+    retired = {k: recorded[k] for k in RETIRED_OPTIONS if k in recorded}
+    current = {k: v for k, v in recorded.items() if k not in RETIRED_OPTIONS}
+    return current == recipe.as_dict() and all(RETIRED_OPTIONS[k] == v for k, v in retired.items())
 
 
 class CheckpointError(Exception):
@@ -35,6 +45,7 @@ def dataset_checksum(dataset: Dataset) -> str:
 
 
 def library_versions() -> dict[str, str]:
+    """Versions of the libraries a checkpoint's numbers depend on."""
     versions = {}
     for package in ("torch", "torchvision", "numpy", "scikit-learn"):
         try:
@@ -44,10 +55,10 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-def save_checkpoint(model: CNN, path: str | Path, classes, recipe: dict, data_checksum: str, test_accuracy: float):
+def save_checkpoint(
+    model: CNN, path: str | Path, classes: Sequence[str], recipe: dict, data_checksum: str, test_accuracy: float
+) -> Path:
     """Write model weights and metadata to `path` atomically; returns the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
         "format_version": FORMAT_VERSION,
         "architecture": model.describe(),
@@ -58,10 +69,16 @@ def save_checkpoint(model: CNN, path: str | Path, classes, recipe: dict, data_ch
         "versions": library_versions(),
         "state_dict": {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()},
     }
-    staged = path.with_name(path.name + ".part")
-    torch.save(payload, staged)
-    os.replace(staged, path)  # a reader sees the old file or the new one, never half of one
-    return path
+    with atomic_path(path) as staged:  # a reader sees the old file or the new one, never half of one
+        torch.save(payload, staged)
+    return Path(path)
+
+
+def restore_command(path: str | Path) -> str:
+    """The command that restores a shipped checkpoint from git, with its path as seen from the repository root."""
+    path = Path(path).resolve()
+    shown = path.relative_to(REPO_DIR) if path.is_relative_to(REPO_DIR) else path
+    return f"git checkout -- {shown.as_posix()}"
 
 
 def read_checkpoint(path: str | Path) -> dict:
@@ -77,7 +94,7 @@ def read_checkpoint(path: str | Path) -> dict:
     except Exception as err:
         raise CheckpointError(
             f"{path} is not a readable checkpoint (truncated or damaged: {type(err).__name__}). "
-            f"Restore it with `git checkout -- {path.name}` or rebuild it with `make pretrain`."
+            f"Restore it with `{restore_command(path)}` or rebuild it with `make pretrain`."
         ) from None
     if not isinstance(payload, dict) or payload.get("format_version") != FORMAT_VERSION:
         raise CheckpointError(f"{path} is not a Transfer Lab checkpoint of format {FORMAT_VERSION}.")

@@ -1,4 +1,4 @@
-"""What a run costs: parameters, FLOPs, seconds, images per second, memory, and a ledger to compare runs.
+"""What a run costs: parameters, FLOPs, seconds, images per second, and a ledger to compare runs.
 
 FLOPs are counted by PyTorch itself (`torch.utils.flop_counter`), by running one real
 step, so a frozen backbone's missing backward pass shows up in the count. Notebooks
@@ -7,16 +7,20 @@ report; this module measures.
 
 from __future__ import annotations
 
+import html
 import os
 import platform
-import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
+
+if TYPE_CHECKING:  # for the annotation only: measuring cost needs nothing from the training loop
+    from helpers.train import History
 
 # --- parameters and FLOPs -----------------------------------------------------------------
 
@@ -45,17 +49,14 @@ def flops_per_prediction(model: nn.Module, batch_size: int = 1) -> int:
     return counter.get_total_flops()
 
 
-def flops_per_step(model: nn.Module, batch_size: int = 128, num_classes: int | None = None) -> dict[str, int]:
-    """FLOPs of one training step: forward, and backward only through what trains.
-
-    Runs a real step on zeros without touching the model: gradients are put back, and
-    BatchNorm runs in eval mode so its running statistics do not see the zeros.
-    """
+def flops_per_step(model: nn.Module, batch_size: int = 128) -> dict[str, int]:
+    """FLOPs of one training step: forward, and backward only through what trains."""
+    # A real step on zeros that leaves the model as it was: its gradients are put back, and
+    # BatchNorm runs in eval mode so that its running statistics never see the zeros.
     x = _example_batch(model, batch_size)
     modes = {module: module.training for module in model.modules()}
     model.eval()
-    num_classes = num_classes or getattr(getattr(model, "config", None), "num_classes", 10)
-    y = torch.zeros(batch_size, dtype=torch.long, device=x.device)
+    y = torch.zeros(batch_size, dtype=torch.long, device=x.device)  # class 0 exists whatever the head
     saved_grads = [p.grad for p in model.parameters()]
     with FlopCounterMode(display=False) as forward_counter:
         loss = F.cross_entropy(model(x), y)
@@ -70,20 +71,7 @@ def flops_per_step(model: nn.Module, batch_size: int = 128, num_classes: int | N
     return {"forward": forward, "backward": backward, "total": forward + backward}
 
 
-# --- time, memory and the machine -------------------------------------------------------
-
-
-def peak_memory_mb(device: torch.device | str = "cpu") -> float | None:
-    """Peak memory: the GPU allocator's peak on CUDA, else the process's peak resident size."""
-    device = torch.device(device)
-    if device.type == "cuda":
-        return torch.cuda.max_memory_allocated(device) / 2**20
-    try:
-        import resource
-    except ImportError:  # Windows
-        return None
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10  # bytes on macOS, KiB on Linux
+# --- time and the machine -------------------------------------------------------
 
 
 def hardware_fingerprint() -> dict[str, str | int]:
@@ -120,6 +108,8 @@ def matmul_flops_per_second(size: int = 2048, repeats: int = 10, device: str = "
 
 @dataclass
 class Run:
+    """One row of a ledger: what one training run reached and what it cost."""
+
     name: str
     accuracy: float | None  # test accuracy, 0..1
     trainable_params: int
@@ -128,7 +118,12 @@ class Run:
     flops_per_step: int
     seconds: float
     images_seen: int
-    is_pretraining: bool = False
+    is_pretraining: bool = False  # the run that made the pretrained model
+    uses_pretraining: bool = False  # starts from the pretrained model, so pays a share of its cost
+
+    def __post_init__(self) -> None:
+        if self.is_pretraining and self.uses_pretraining:
+            raise ValueError(f"Run {self.name!r} cannot both be the pretraining and use it.")
 
     @property
     def train_flops(self) -> int:
@@ -139,7 +134,16 @@ class Run:
         return self.images_seen / self.seconds if self.seconds > 0 else float("nan")
 
 
-def run_from_history(name: str, model: nn.Module, history, batch_size: int, accuracy: float | None = None, **kw) -> Run:
+def run_from_history(
+    name: str,
+    model: nn.Module,
+    history: History,
+    batch_size: int,
+    accuracy: float | None = None,
+    *,
+    is_pretraining: bool = False,  # the run that made the pretrained model
+    uses_pretraining: bool = False,  # a run that starts from the pretrained model
+) -> Run:
     """A ledger row for a model trained with helpers.train.fit (its History gives steps, seconds, images)."""
     steps = history.rows[-1]["step"] if history.rows else 0
     params = count_parameters(model)
@@ -152,7 +156,8 @@ def run_from_history(name: str, model: nn.Module, history, batch_size: int, accu
         flops_per_step=flops_per_step(model, batch_size)["total"],
         seconds=history.seconds,
         images_seen=history.images_seen,
-        **kw,
+        is_pretraining=is_pretraining,
+        uses_pretraining=uses_pretraining,
     )
 
 
@@ -166,19 +171,21 @@ def _human(number: float) -> str:
 class Ledger:
     """Runs side by side. The pretraining run is charged once, and also spread over N later tasks."""
 
-    def __init__(self, amortise_over: int = 10):
+    def __init__(self, amortise_over: int = 10) -> None:
         self.runs: list[Run] = []
         self.amortise_over = amortise_over
 
     def add(self, run: Run) -> Run:
+        """Add `run`, replacing a run of the same name."""
         self.runs = [r for r in self.runs if r.name != run.name] + [run]  # re-running a cell replaces its row
         return run
 
     def pretraining(self) -> Run | None:
+        """The run marked is_pretraining, if the ledger has one."""
         return next((r for r in self.runs if r.is_pretraining), None)
 
     def rows(self) -> list[dict]:
-        """One dict per run; transfer runs also carry their cost with pretraining amortised over N tasks."""
+        """One dict per run; runs that use pretraining also carry its cost, amortised over N tasks."""
         pre = self.pretraining()
         rows = []
         for run in self.runs:
@@ -193,13 +200,13 @@ class Ledger:
                 "seconds": run.seconds,
                 "images/s": run.images_per_second,
             }
-            uses_pretraining = pre is not None and not run.is_pretraining and "scratch" not in run.name.lower()
-            share = pre.train_flops / self.amortise_over if uses_pretraining else 0
+            share = pre.train_flops / self.amortise_over if pre is not None and run.uses_pretraining else 0
             row[f"FLOPs incl. pretraining / {self.amortise_over}"] = run.train_flops + share
             rows.append(row)
         return rows
 
     def to_text(self) -> str:
+        """The runs as a plain-text table, numbers right-aligned."""
         rows = self.rows()
         if not rows:
             return "(no runs yet)"
@@ -225,15 +232,16 @@ class Ledger:
     def __str__(self) -> str:
         return self.to_text()
 
+    def __repr__(self) -> str:  # a notebook without HTML output shows the table, not <Ledger at 0x...>
+        return self.to_text()
+
     def _repr_html_(self) -> str:
         rows = self.rows()
         if not rows:
             return "<p>(no runs yet)</p>"
-        head = "".join(f"<th>{h}</th>" for h in rows[0])
+        head = "".join(f"<th>{html.escape(h)}</th>" for h in rows[0])
         body = "".join(
-            "<tr>" + "".join(f"<td>{self._format(h, v)}</td>" for h, v in row.items()) + "</tr>" for row in rows
+            "<tr>" + "".join(f"<td>{html.escape(self._format(h, v))}</td>" for h, v in row.items()) + "</tr>"
+            for row in rows
         )
         return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-    def as_dicts(self) -> list[dict]:
-        return [asdict(r) for r in self.runs]

@@ -14,31 +14,53 @@ import hashlib
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-REPO_DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+from helpers.characters import source_task as printed_letters
+from helpers.core import DATA_DIR, DataError, Dataset, atomic_path
+
+REPO_DATA_DIR = DATA_DIR  # the copy that ships with the project
 DEBIAN_DATA_DIR = Path("/usr/share/datasets/fashion-mnist")
 DATA_DIR_VARIABLE = "TL_DATA_DIR"
 
 FASHION_CLASSES = (
-    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
-)  # fmt: skip
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
 
 # SHA-256 of each file's *decompressed* content. Checking the content rather than the
 # .gz bytes accepts every faithful copy (Zalando's, Debian's, torchvision's), whose gzip
 # wrappers differ, and rejects any change to the images or labels themselves.
-FASHION_FILES = {
-    ("train", "images"): ("train-images-idx3-ubyte.gz", "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888"),
-    ("train", "labels"): ("train-labels-idx1-ubyte.gz", "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9"),
-    ("test", "images"): ("t10k-images-idx3-ubyte.gz", "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b"),
-    ("test", "labels"): ("t10k-labels-idx1-ubyte.gz", "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"),
-}  # fmt: skip
+FASHION_FILES = {  # (split, part): (file name, SHA-256 of its decompressed content)
+    ("train", "images"): (
+        "train-images-idx3-ubyte.gz",
+        "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+    ),
+    ("train", "labels"): (
+        "train-labels-idx1-ubyte.gz",
+        "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+    ),
+    ("test", "images"): (
+        "t10k-images-idx3-ubyte.gz",
+        "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+    ),
+    ("test", "labels"): (
+        "t10k-labels-idx1-ubyte.gz",
+        "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+    ),
+}
 
 # A same-world class split of Fashion-MNIST: clothes, and shoes and bags. Measured in this
 # project, clothes features transfer weakly to shoes and bags (see data/README.md), so
@@ -47,34 +69,11 @@ CLOTHES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Shirt")
 SHOES_AND_BAGS = ("Sandal", "Sneaker", "Bag", "Ankle boot")
 
 
-class DataError(Exception):
-    """A data file is missing, damaged or asked for in a way that cannot work."""
-
-
-@dataclass(frozen=True)
-class Dataset:
-    images: torch.Tensor  # (N, 28, 28) uint8, bright object on a dark background
-    labels: torch.Tensor  # (N,) int64, indices into classes
-    classes: tuple[str, ...]
-
-    def __len__(self) -> int:
-        return len(self.labels)
-
-    def counts(self) -> dict[str, int]:
-        """Number of examples of each class."""
-        counts = torch.bincount(self.labels, minlength=len(self.classes)).tolist()
-        return dict(zip(self.classes, counts))
-
-
 # --- where the files are -----------------------------------------------------------
 
 
 def data_dir(where: str | None = None) -> Path:
-    """The folder to read Fashion-MNIST from.
-
-    where=None: the folder named by $TL_DATA_DIR if set, else the project's own `data/`.
-    where="debian": Debian's dataset-fashion-mnist package. Any other string: that folder.
-    """
+    """The folder to read Fashion-MNIST from: `where` ("debian" or a folder), else $TL_DATA_DIR, else data/."""
     if where is None:
         env = os.environ.get(DATA_DIR_VARIABLE)
         if not env:
@@ -169,8 +168,6 @@ def shoes_and_bags_task(split: str = "train") -> Dataset:
 
 def source_task(split: str = "train") -> Dataset:
     """The suite's pretraining task: 37 printed letters, rendered offline (helpers.characters)."""
-    from helpers.characters import source_task as printed_letters
-
     return printed_letters(split)
 
 
@@ -178,12 +175,10 @@ VAL_PER_CLASS = 20  # digits held out of the training half to choose learning ra
 
 
 def target_task(split: str = "train") -> Dataset:
-    """The suite's new task: scikit-learn's handwritten digits, classes the letters never show.
-
-    "test" is a fixed, seeded half of the 1,797 scans (899). The other half is split into
-    "val" (20 per class, 200 scans, for choosing learning rates) and "train" (the other 698,
-    the pool that few-shot subsets are drawn from).
-    """
+    """The suite's new task, split "train", "val" or "test": scikit-learn's handwritten digits."""
+    # "test" is a fixed, seeded half of the 1,797 scans (899). The other half is split into "val"
+    # (20 per class, 200 scans, for choosing learning rates) and "train" (the other 698, the pool
+    # that few-shot subsets are drawn from). The letters never show a digit.
     if split not in ("train", "val", "test"):
         raise DataError(f"split must be 'train', 'val' or 'test', not {split!r}.")
     train, val, test = _digits_splits()
@@ -204,6 +199,14 @@ def split_off(dataset: Dataset, n_per_class: int, seed: int = 0) -> tuple[Datase
     keep[held] = False
     rest = Dataset(dataset.images[keep], dataset.labels[keep], dataset.classes)
     return rest, Dataset(dataset.images[held], dataset.labels[held], dataset.classes)
+
+
+ALL = 0  # a label budget of ALL means the whole training pool, not a few per class
+
+
+def label_text(labels_per_class: int) -> str:
+    """How a label budget reads: "all" for ALL, else the number."""
+    return "all" if labels_per_class == ALL else str(labels_per_class)
 
 
 def few_shot(dataset: Dataset, n_per_class: int, seed: int = 0) -> Dataset:
@@ -233,14 +236,12 @@ def few_shot_indices(dataset: Dataset, n_per_class: int, seed: int = 0) -> torch
 
 @functools.lru_cache(maxsize=4)
 def load_digits(test_fraction: float = 0.5, seed: int = 0) -> tuple[Dataset, Dataset]:
-    """scikit-learn's 1,797 handwritten digits as 28x28 uint8, split (stratified, seeded) into train and test.
-
-    Each 8x8 scan (ink 0..16) is scaled to a 20x20 box centred in 28x28, as MNIST did.
-    """
+    """scikit-learn's 1,797 handwritten digits as 28x28 uint8, split (stratified, seeded) into train and test."""
     from sklearn.datasets import load_digits as sklearn_digits
     from sklearn.model_selection import train_test_split
 
     bunch = sklearn_digits()
+    # Each 8x8 scan (ink 0..16) is scaled to a 20x20 box centred in 28x28, as MNIST did.
     small = torch.tensor(bunch.images, dtype=torch.float32).unsqueeze(1) / 16.0  # (N, 1, 8, 8)
     big = F.interpolate(small, size=(20, 20), mode="bilinear", align_corners=False)
     images = (F.pad(big, (4, 4, 4, 4)).squeeze(1).clamp(0, 1) * 255).round().to(torch.uint8)
@@ -276,9 +277,8 @@ def download(folder: str | Path) -> Path:
         for name, sha in FASHION_FILES.values():
             source = Path(tmp) / "FashionMNIST" / "raw" / name
             _read_verified(source, sha)
-            staged = folder / (name + ".part")
-            shutil.copyfile(source, staged)
-            os.replace(staged, folder / name)  # atomic: a file is either whole or absent
+            with atomic_path(folder / name) as staged:  # a file is either whole or absent
+                shutil.copyfile(source, staged)
     return folder
 
 
@@ -289,6 +289,7 @@ def verify(where: str | None = None) -> dict[str, str]:
 
 
 def main(argv: list[str] | None = None) -> None:
+    """The command line: `python -m helpers.data verify` or `download DIR`."""
     parser = argparse.ArgumentParser(prog="python -m helpers.data", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     check = sub.add_parser("verify", help="check the four Fashion-MNIST files")

@@ -16,12 +16,15 @@ from torch import nn
 
 @dataclass(frozen=True)
 class CNNConfig:
+    """The architecture: how many classes, how wide, how deep."""
+
     num_classes: int = 10
     width: int = 32  # channels of the first block; each later block doubles them
     depth: int = 3  # number of conv blocks; each halves the image side (28 -> 14 -> 7 -> 3)
     in_channels: int = 1
 
     def block_channels(self) -> list[int]:
+        """Output channels of each block: width, 2 x width, 4 x width, ..."""
         return [self.width * 2**i for i in range(self.depth)]
 
     @property
@@ -56,7 +59,9 @@ def make_backbone(config: CNNConfig) -> nn.Sequential:
 
 
 class CNN(nn.Module):
-    def __init__(self, config: CNNConfig = STANDARD):
+    """backbone (B, 1, 28, 28) -> (B, feature_dim), then head (B, feature_dim) -> (B, num_classes)."""
+
+    def __init__(self, config: CNNConfig = STANDARD) -> None:
         super().__init__()
         self.config = config
         self.backbone = make_backbone(config)
@@ -67,12 +72,14 @@ class CNN(nn.Module):
         return self.config.feature_dim
 
     def block_names(self) -> list[str]:
+        """The backbone's blocks, bottom to top: block1, block2, ..."""
         return [name for name in self.backbone._modules if name.startswith("block")]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.backbone(x))  # (B, 1, 28, 28) -> (B, feature_dim) -> (B, num_classes)
 
     def describe(self) -> dict:
+        """The config as a plain dict, as checkpoints store it."""
         return asdict(self.config)
 
 

@@ -8,11 +8,10 @@ macOS and Windows.
 
 from __future__ import annotations
 
-import math
 import os
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -21,23 +20,25 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from helpers.data import Dataset, to_float
+from helpers.core import Dataset
+from helpers.data import to_float
 
 
 @dataclass(frozen=True)
 class TrainConfig:
+    """One training recipe: how many steps, how big the batches, how fast, with what augmentation."""
+
     steps: int = 500  # optimiser steps: the budget that comparisons hold fixed
     batch_size: int = 128
     lr: float = 3e-3  # peak learning rate
     weight_decay: float = 1e-4
-    optimizer: str = "adamw"  # "adamw" or "sgd" (momentum 0.9)
-    schedule: str = "onecycle"  # "onecycle", "cosine" or "constant"
+    schedule: str = "onecycle"  # "onecycle" (warm up, then anneal) or "constant" (for benchmarks)
     shift: int = 2  # random shifts of up to this many pixels (0 turns augmentation off)
-    flip: bool = False  # random horizontal flips: fine for clothes, wrong for digits and letters
     eval_every: int = 0  # steps between history points (0: about 10 points per run)
     seed: int = 0
 
     def as_dict(self) -> dict:
+        """The recipe as a plain dict, as checkpoints and results record it."""
         return asdict(self)
 
 
@@ -103,41 +104,29 @@ def random_shift(x: torch.Tensor, max_shift: int, generator: torch.Generator) ->
     return padded[batch, channel, rows, cols]
 
 
-def random_flip(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-    """Mirror a random half of the images left to right."""
-    flip = (torch.rand(x.shape[0], generator=generator) < 0.5).to(x.device)
-    return torch.where(flip[:, None, None, None], x.flip(-1), x)
-
-
 # --- optimiser and schedule -----------------------------------------------------------
 
 
 def make_optimizer(param_groups: list[dict], config: TrainConfig) -> torch.optim.Optimizer:
-    """param_groups: [{"params": [...], "lr": ...}, ...] (see helpers.transfer.param_groups)."""
-    if config.optimizer == "adamw":
-        return torch.optim.AdamW(param_groups, lr=config.lr, weight_decay=config.weight_decay)
-    if config.optimizer == "sgd":
-        return torch.optim.SGD(param_groups, lr=config.lr, momentum=0.9, weight_decay=config.weight_decay)
-    raise ValueError(f"optimizer must be 'adamw' or 'sgd', not {config.optimizer!r}.")
+    """AdamW over param_groups: [{"params": [...], "lr": ...}, ...] (see helpers.transfer.param_groups)."""
+    # AdamW is Adam with the weight decay applied to the weights directly, not through the gradient.
+    return torch.optim.AdamW(param_groups, lr=config.lr, weight_decay=config.weight_decay)
 
 
-def make_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig):
+def make_scheduler(optimizer: torch.optim.Optimizer, config: TrainConfig) -> torch.optim.lr_scheduler.LRScheduler:
+    """One-cycle (the learning rate rises for the first quarter of the steps, then anneals) or constant."""
     peak_lrs = [group["lr"] for group in optimizer.param_groups]
     if config.schedule == "onecycle":
         return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=peak_lrs, total_steps=config.steps, pct_start=0.25)
-    if config.schedule == "cosine":
-        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=config.steps)
     if config.schedule == "constant":
         return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
-    raise ValueError(f"schedule must be 'onecycle', 'cosine' or 'constant', not {config.schedule!r}.")
+    raise ValueError(f"schedule must be 'onecycle' or 'constant', not {config.schedule!r}.")
 
 
 def train_mode(model: nn.Module, frozen_bn_eval: bool = True) -> None:
-    """model.train(), except BatchNorm layers whose weights are frozen stay in eval mode.
-
-    In train mode BatchNorm normalises with the batch's statistics and updates its running
-    averages even when its weights are frozen, so a "frozen" backbone would still drift.
-    """
+    """model.train(), except BatchNorm layers whose weights are frozen stay in eval mode."""
+    # In train mode BatchNorm normalises with the batch's statistics and updates its running
+    # averages even when its weights are frozen, so a "frozen" backbone would still drift.
     model.train()
     if not frozen_bn_eval:
         return
@@ -160,6 +149,7 @@ def fit(
     progress: bool = True,
     frozen_bn_eval: bool = True,
     device: torch.device | None = None,
+    eval_at: Collection[int] | None = None,
 ) -> History:
     """Train `model` for config.steps optimiser steps; returns its History."""
     device = device or pick_device()
@@ -171,7 +161,11 @@ def fit(
     scheduler = make_scheduler(optimizer, config)
     generator = torch.Generator().manual_seed(config.seed)  # data order and augmentation
     batch_size = min(config.batch_size, len(images))
+    # History gets a row every config.eval_every steps, or at the steps listed in eval_at, and at the
+    # last step. Evaluating val_set there changes nothing in the training: same batches, same weights.
     eval_every = config.eval_every or max(1, config.steps // 10)
+    eval_steps = set(eval_at) if eval_at is not None else set(range(eval_every, config.steps + 1, eval_every))
+    eval_steps.add(config.steps)
     history = History()
     order, cursor, running_loss, running_correct, running_count = None, len(images), 0.0, 0, 0
 
@@ -183,8 +177,6 @@ def fit(
         cursor += batch_size
         x = to_float(images[index]).contiguous(memory_format=torch.channels_last)  # (B, 1, 28, 28)
         x = random_shift(x, config.shift, generator)
-        if config.flip:
-            x = random_flip(x, generator)
         y = labels[index]
 
         train_mode(model, frozen_bn_eval)
@@ -203,7 +195,7 @@ def fit(
         running_correct += (logits.argmax(1) == y).sum().item()
         running_count += len(y)
 
-        if step % eval_every == 0 or step == config.steps:
+        if step in eval_steps:
             row = {
                 "step": step,
                 "epoch": history.images_seen / len(images),
@@ -212,7 +204,7 @@ def fit(
                 "seconds": history.seconds,
             }
             if val_set is not None:
-                row["val_loss"], row["val_acc"] = evaluate(model, val_set, device=device, with_loss=True)
+                row["val_loss"], row["val_acc"] = loss_and_accuracy(model, val_set, device=device)
             history.rows.append(row)
             running_loss, running_correct, running_count = 0.0, 0, 0
             if callback is not None:
@@ -222,8 +214,10 @@ def fit(
 
 
 @torch.no_grad()
-def predict(model: nn.Module, images: torch.Tensor, batch_size: int = 1024, device: torch.device | None = None):
-    """Logits (N, num_classes) for uint8 images (N, 28, 28), in eval mode."""
+def predict(
+    model: nn.Module, images: torch.Tensor, batch_size: int = 1024, device: torch.device | None = None
+) -> torch.Tensor:
+    """Outputs of `model` (logits, or features for a backbone) for uint8 images (N, 28, 28), in eval mode."""
     device = device or next(model.parameters()).device
     model.eval()
     outputs = []
@@ -233,18 +227,17 @@ def predict(model: nn.Module, images: torch.Tensor, batch_size: int = 1024, devi
     return torch.cat(outputs)
 
 
-def evaluate(model: nn.Module, dataset: Dataset, device: torch.device | None = None, with_loss: bool = False):
-    """Accuracy on `dataset` (and the mean cross-entropy if with_loss)."""
-    logits = predict(model, dataset.images, device=device)  # leaves the model in eval mode
+def evaluate(model: nn.Module, dataset: Dataset, device: torch.device | None = None) -> float:
+    """Accuracy on `dataset`, 0..1."""
+    logits = predict(model, dataset.images, device=device)  # (N, num_classes); leaves the model in eval mode
+    return (logits.argmax(1) == dataset.labels).float().mean().item()
+
+
+def loss_and_accuracy(model: nn.Module, dataset: Dataset, device: torch.device | None = None) -> tuple[float, float]:
+    """(mean cross-entropy in nats, accuracy 0..1) on `dataset`."""
+    logits = predict(model, dataset.images, device=device)  # (N, num_classes); leaves the model in eval mode
     accuracy = (logits.argmax(1) == dataset.labels).float().mean().item()
-    if with_loss:
-        return F.cross_entropy(logits, dataset.labels).item(), accuracy
-    return accuracy
-
-
-def epochs_to_steps(num_epochs: float, num_images: int, batch_size: int) -> int:
-    """How many optimiser steps make `num_epochs` passes over `num_images`."""
-    return max(1, math.ceil(num_epochs * num_images / min(batch_size, num_images)))
+    return F.cross_entropy(logits, dataset.labels).item(), accuracy
 
 
 def steps_to_reach(history: History, target: float, metric: str = "val_acc") -> tuple[int, float] | None:

@@ -7,20 +7,21 @@ The vocabulary is the one fastai and PyTorch use: `replace_head`, `freeze`, `unf
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
+from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from torch import nn
 
 from helpers.checkpoint import SOURCE_CHECKPOINT, load_checkpoint
+from helpers.core import Dataset
 from helpers.cost import flops_per_step
-from helpers.data import Dataset, to_float
 from helpers.models import CNN
-from helpers.train import History, fit
+from helpers.train import History, TrainConfig, fit, predict
 
 
 def replace_head(model: CNN, num_classes: int, seed: int | None = None) -> CNN:
@@ -28,11 +29,11 @@ def replace_head(model: CNN, num_classes: int, seed: int | None = None) -> CNN:
     if seed is not None:
         torch.manual_seed(seed)
     model.head = nn.Linear(model.feature_dim, num_classes)
-    model.config = type(model.config)(**{**model.describe(), "num_classes": num_classes})
+    model.config = replace(model.config, num_classes=num_classes)
     return model
 
 
-def pretrained_model(num_classes: int, seed: int | None = None, path=SOURCE_CHECKPOINT) -> CNN:
+def pretrained_model(num_classes: int, seed: int | None = None, path: str | Path = SOURCE_CHECKPOINT) -> CNN:
     """A fresh copy of the shipped letter model with a new, randomly initialised head for `num_classes`."""
     model, _ = load_checkpoint(path)
     return replace_head(model, num_classes, seed=seed)
@@ -54,14 +55,11 @@ def _blocks(model: CNN, blocks: list[str] | int | None) -> list[str]:
 
 
 def freeze(model: CNN, blocks: list[str] | int | None = None) -> CNN:
-    """Stop training the given backbone blocks (default: the whole backbone).
-
-    Frozen BatchNorm layers are kept in eval mode by `helpers.train.fit`, so their running
-    statistics stay those learned in pretraining.
-    """
+    """Stop training the given backbone blocks (default: the whole backbone)."""
     for name in _blocks(model, blocks):
         for p in model.backbone.get_submodule(name).parameters():
             p.requires_grad_(False)
+        # eval() keeps BatchNorm's running statistics those of pretraining; helpers.train.fit keeps it so.
         model.backbone.get_submodule(name).eval()
     return model
 
@@ -84,30 +82,20 @@ def frozen_blocks(model: CNN) -> list[str]:
 
 
 def param_groups(model: CNN, head_lr: float, decay: float = 1.0) -> list[dict]:
-    """Discriminative learning rates: the head gets head_lr, each block below it `decay` times the one above.
-
-    Frozen parameters are left out, so the optimiser never sees them.
-    """
+    """Discriminative learning rates: the head gets head_lr, each block below it `decay` times the one above."""
     groups = [{"name": "head", "params": list(model.head.parameters()), "lr": head_lr}]
     lr = head_lr
     for name in reversed(model.block_names()):
         lr *= decay
         params = [p for p in model.backbone.get_submodule(name).parameters() if p.requires_grad]
-        if params:
+        if params:  # frozen blocks are left out, so the optimiser never sees them
             groups.append({"name": name, "params": params, "lr": lr})
     return groups
 
 
-@torch.no_grad()
 def extract_features(model: CNN, images: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
-    """Backbone features (N, feature_dim) of uint8 images (N, 28, 28), in eval mode on the CPU."""
-    model.eval()
-    device = next(model.parameters()).device
-    chunks = []
-    for start in range(0, len(images), batch_size):
-        x = to_float(images[start : start + batch_size].to(device)).contiguous(memory_format=torch.channels_last)
-        chunks.append(model.backbone(x).float().cpu())
-    return torch.cat(chunks)
+    """Backbone features (N, feature_dim) of uint8 images (N, 28, 28), in eval mode, returned on the CPU."""
+    return predict(model.backbone, images, batch_size=batch_size)
 
 
 def nearest_neighbours(queries: torch.Tensor, gallery: torch.Tensor, k: int = 5) -> tuple[torch.Tensor, torch.Tensor]:
@@ -116,19 +104,25 @@ def nearest_neighbours(queries: torch.Tensor, gallery: torch.Tensor, k: int = 5)
     return similarity.topk(k, dim=1)
 
 
-def nearest_neighbour_accuracy(queries, query_labels, gallery, gallery_labels) -> float:
+def nearest_neighbour_accuracy(
+    queries: torch.Tensor, query_labels: torch.Tensor, gallery: torch.Tensor, gallery_labels: torch.Tensor
+) -> float:
     """How often a query's most similar gallery item (cosine) has the query's label: a classifier with no training."""
     _, index = nearest_neighbours(queries, gallery, k=1)
     return (gallery_labels[index[:, 0]] == query_labels).float().mean().item()
 
 
-def logistic_probe(features, labels, C: float = 1.0, standardise: bool = True, max_iter: int = 2000):
-    """scikit-learn's LogisticRegression on standardised features: the classical linear probe.
-
-    standardise=False fits raw inputs, as the pixel baseline needs: with a handful of images,
-    rescaling nearly-constant border pixels to unit variance only adds noise.
-    """
+def logistic_probe(
+    features: torch.Tensor | np.ndarray,
+    labels: torch.Tensor | np.ndarray,
+    C: float = 1.0,
+    standardise: bool = True,
+    max_iter: int = 2000,
+) -> Pipeline:
+    """scikit-learn's LogisticRegression on standardised features: the classical linear probe."""
     logistic = LogisticRegression(C=C, max_iter=max_iter)
+    # The pixel baseline passes standardise=False: with a handful of images, rescaling the
+    # nearly-constant border pixels to unit variance only adds noise.
     probe = make_pipeline(StandardScaler(), logistic) if standardise else make_pipeline(logistic)
     return probe.fit(np.asarray(features), np.asarray(labels))
 
@@ -147,7 +141,8 @@ def train_linear_head(
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-    # Fold the standardisation into the layer so it takes raw features.
+    # Fold the standardisation into the layer so it takes raw features:
+    # W (x - mean) / std + b = (W / std) x + (b - W (mean / std)).
     with torch.no_grad():
         head.bias -= head.weight @ (mean / std)
         head.weight /= std
@@ -157,26 +152,23 @@ def train_linear_head(
 def linear_probe(
     model: CNN, train_set: Dataset, method: str = "torch", steps: int = 300, lr: float = 1e-2, seed: int = 0
 ) -> CNN:
-    """Freeze the backbone and fit a linear head on its features; returns the model with that head.
-
-    method="torch" trains an nn.Linear; method="sklearn" fits LogisticRegression and copies its weights.
-    The backbone runs once over the training images, not once per step: that is the probe's saving.
-    """
+    """Freeze the backbone and fit a linear head on its features ("torch" or "sklearn"); returns the model."""
     freeze(model)
+    # The backbone runs once over the training images, not once per step: that is the probe's saving.
     features = extract_features(model, train_set.images)  # (N, feature_dim)
     num_classes = len(train_set.classes)
-    if method == "torch":
+    if method == "torch":  # an nn.Linear trained by AdamW
         head = train_linear_head(features, train_set.labels, num_classes, steps=steps, lr=lr, seed=seed)
-    elif method == "sklearn":
+    elif method == "sklearn":  # LogisticRegression, its weights copied into an nn.Linear
         head = _linear_from_sklearn(logistic_probe(features, train_set.labels), num_classes)
     else:
         raise ValueError(f"method must be 'torch' or 'sklearn', not {method!r}.")
     model.head = head.to(next(model.parameters()).device)
-    model.config = type(model.config)(**{**model.describe(), "num_classes": num_classes})
+    model.config = replace(model.config, num_classes=num_classes)
     return model
 
 
-def _linear_from_sklearn(probe, num_classes: int) -> nn.Linear:
+def _linear_from_sklearn(probe: Pipeline, num_classes: int) -> nn.Linear:
     """The pipeline (scaler, logistic regression) as one nn.Linear on raw features."""
     scaler, logistic = probe[0], probe[-1]
     weight = logistic.coef_ / scaler.scale_  # (classes, feature_dim)
@@ -190,13 +182,13 @@ def _linear_from_sklearn(probe, num_classes: int) -> nn.Linear:
     return head
 
 
-def gradual_unfreezing(model: CNN, train_set: Dataset, config, val_set: Dataset | None = None, progress: bool = False):
-    """Train the head alone, then unfreeze one block at a time from the top, each stage with an equal
-    share of config.steps and its own learning-rate cycle (Howard & Ruder 2018, ULMFiT).
-
-    Returns (history, train_flops): one History across the stages (steps and seconds add up, each
-    row says which stage it came from) and the FLOPs of all steps, which grow as more blocks train.
-    """
+def gradual_unfreezing(
+    model: CNN, train_set: Dataset, config: TrainConfig, val_set: Dataset | None = None, progress: bool = False
+) -> tuple[History, int]:
+    """Train the head alone, then unfreeze one block at a time from the top (ULMFiT); returns (history, FLOPs)."""
+    # Each stage gets an equal share of config.steps and its own learning-rate cycle (Howard & Ruder 2018).
+    # The one History runs across the stages (steps and seconds add up, each row names its stage);
+    # the FLOPs grow stage by stage as more blocks train.
     names = model.block_names()
     stages = [[]] + [names[-k:] for k in range(1, len(names) + 1)]  # [], [block3], [block2, block3], ...
     steps = config.steps // len(stages)
@@ -210,8 +202,8 @@ def gradual_unfreezing(model: CNN, train_set: Dataset, config, val_set: Dataset 
         train_flops += steps * flops_per_step(model, min(config.batch_size, len(train_set)))["total"]
         label = "head only" if not unfrozen else "head + " + ", ".join(unfrozen)
         for row in stage.rows:
-            combined.rows.append({**row, "step": row["step"] + number * steps,
-                                  "seconds": row["seconds"] + combined.seconds, "stage": label})  # fmt: skip
+            step, seconds = row["step"] + number * steps, row["seconds"] + combined.seconds
+            combined.rows.append({**row, "step": step, "seconds": seconds, "stage": label})
         combined.seconds += stage.seconds
         combined.images_seen += stage.images_seen
     return combined, train_flops

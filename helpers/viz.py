@@ -8,12 +8,21 @@ that stays distinguishable with the common forms of colour blindness.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
+import numpy as np
 import torch
 from torch import nn
 
-from helpers.data import to_float
+from helpers.data import label_text, to_float
+
+if TYPE_CHECKING:  # for annotations only: importing pandas here would slow notebooks that never use it
+    import pandas as pd
+
+    from helpers.core import Dataset
+    from helpers.train import History
 
 # Okabe & Ito (2008), "Color Universal Design".
 OKABE_ITO = {
@@ -34,7 +43,9 @@ def _rows(history) -> list[dict]:
     return list(getattr(history, "rows", history))
 
 
-def plot_history(history, title: str = "Learning curve", total_steps: int | None = None) -> plt.Figure:
+def plot_history(
+    history: History | list[dict], title: str = "Learning curve", total_steps: int | None = None
+) -> plt.Figure:
     """Training loss (left) and accuracy (right) against optimiser step."""
     rows = _rows(history)
     steps = [row["step"] for row in rows]
@@ -42,11 +53,23 @@ def plot_history(history, title: str = "Learning curve", total_steps: int | None
     ax_loss.plot(steps, [row["train_loss"] for row in rows], "o-", color=TRAIN_COLOUR, label="train")
     if any("val_loss" in row for row in rows):
         val_rows = [row for row in rows if "val_loss" in row]
-        ax_loss.plot([r["step"] for r in val_rows], [r["val_loss"] for r in val_rows], "s--", color=VAL_COLOUR, label="validation")  # fmt: skip
+        ax_loss.plot(
+            [r["step"] for r in val_rows],
+            [r["val_loss"] for r in val_rows],
+            "s--",
+            color=VAL_COLOUR,
+            label="validation",
+        )
     ax_acc.plot(steps, [100 * row["train_acc"] for row in rows], "o-", color=TRAIN_COLOUR, label="train")
     if any("val_acc" in row for row in rows):
         val_rows = [row for row in rows if "val_acc" in row]
-        ax_acc.plot([r["step"] for r in val_rows], [100 * r["val_acc"] for r in val_rows], "s--", color=VAL_COLOUR, label="validation")  # fmt: skip
+        ax_acc.plot(
+            [r["step"] for r in val_rows],
+            [100 * r["val_acc"] for r in val_rows],
+            "s--",
+            color=VAL_COLOUR,
+            label="validation",
+        )
     ax_loss.set(title="Loss", xlabel="optimiser step", ylabel="cross-entropy (nats)")
     ax_acc.set(title="Accuracy", xlabel="optimiser step", ylabel="accuracy (%)", ylim=(0, 100))
     for ax in (ax_loss, ax_acc):
@@ -153,7 +176,7 @@ def show_feature_maps(model: nn.Module, image: torch.Tensor, block: str, max_map
 # --- data, embeddings and neighbours ----------------------------------------------------------
 
 
-def show_grid(dataset, title: str, classes=None, per_row: int = 8) -> plt.Figure:
+def show_grid(dataset: Dataset, title: str, classes: Sequence[str] | None = None, per_row: int = 8) -> plt.Figure:
     """The first `per_row` images of each class (all classes unless named), one row per class."""
     classes = list(classes or dataset.classes)
     fig, axes = plt.subplots(len(classes), per_row, figsize=(per_row * 0.8, len(classes) * 0.85), squeeze=False)
@@ -183,9 +206,11 @@ def _pixels(image):
 CLASS_COLOURS = [*OKABE_ITO.values(), "#999999", "#666666"]
 
 
-def plot_embeddings(embeddings: dict, labels: torch.Tensor, classes, suptitle: str) -> plt.Figure:
+def plot_embeddings(embeddings: dict, labels: torch.Tensor, classes: Sequence[str], suptitle: str) -> plt.Figure:
     """Side-by-side 2-D scatter plots, {title: (N, 2) array}, each point drawn as its class name."""
-    fig, axes = plt.subplots(1, len(embeddings), figsize=(4.6 * len(embeddings), 4.4), constrained_layout=True, squeeze=False)  # fmt: skip
+    fig, axes = plt.subplots(
+        1, len(embeddings), figsize=(4.6 * len(embeddings), 4.4), constrained_layout=True, squeeze=False
+    )
     labels = torch.as_tensor(labels)
     for ax, (title, points) in zip(axes[0], embeddings.items()):
         points = torch.as_tensor(points).numpy()
@@ -232,13 +257,31 @@ def _style(approach: str):
     return APPROACH_STYLES.get(approach, (OKABE_ITO["orange"], "-", "o"))
 
 
-def images_per_class(summary_rows) -> list[float]:
+def images_per_class(summary_rows: pd.DataFrame) -> list[float]:
     """The x position of each label budget: images per class (the whole pool averages 69.8)."""
     return [row / 10 for row in summary_rows["train_images"]]
 
 
-def plot_data_efficiency(summary, approaches=None, title: str = "Accuracy against labels per class", ax=None):
-    """Test accuracy (mean over seeds, band = ±1 standard deviation) against labels per class, log scale."""
+def _interval(rows: pd.DataFrame) -> tuple:
+    """(mean, low, high) in percent; a single seed has no interval, so low = high = mean."""
+    mean = 100 * rows["accuracy"].to_numpy()
+    if "low" not in rows:
+        spread = 100 * rows["spread"].fillna(0).to_numpy()
+        return mean, mean - spread, mean + spread
+    return (
+        mean,
+        100 * rows["low"].fillna(rows["accuracy"]).to_numpy(),
+        100 * rows["high"].fillna(rows["accuracy"]).to_numpy(),
+    )
+
+
+def plot_data_efficiency(
+    summary: pd.DataFrame,
+    approaches: Sequence[str] | None = None,
+    title: str = "Accuracy against labels per class",
+    ax: plt.Axes | None = None,
+) -> plt.Figure:
+    """Test accuracy (mean over seeds, band = 95% interval of the mean) against labels per class, log scale."""
     fig = None
     if ax is None:
         fig, ax = plt.subplots(figsize=(7.5, 4.4), constrained_layout=True)
@@ -246,35 +289,78 @@ def plot_data_efficiency(summary, approaches=None, title: str = "Accuracy agains
     for approach in approaches:
         rows = summary[summary["approach"] == approach].sort_values("train_images")
         x = images_per_class(rows)
-        mean, spread = 100 * rows["accuracy"].to_numpy(), 100 * rows["spread"].fillna(0).to_numpy()
+        mean, low, high = _interval(rows)
         colour, line, marker = _style(approach)
-        seeds = int(rows["seeds"].min())
+        seeds = (
+            f"{rows['seeds'].min()}" if rows["seeds"].nunique() == 1 else f"{rows['seeds'].min()}-{rows['seeds'].max()}"
+        )
         ax.plot(x, mean, linestyle=line, marker=marker, color=colour, label=f"{approach} ({seeds} seeds)")
-        ax.fill_between(x, mean - spread, mean + spread, color=colour, alpha=0.15, linewidth=0)
+        ax.fill_between(x, low, high, color=colour, alpha=0.15, linewidth=0)
     ticks = sorted(set(images_per_class(summary)))
     ax.set_xscale("log")
     ax.set_xticks(ticks, [f"{t:g}" if t != max(ticks) else f"all\n({t:.0f})" for t in ticks])
     ax.minorticks_off()
     ax.set(title=title, xlabel="labelled training images per class (log scale)", ylabel="test accuracy (%)")
     ax.grid(alpha=0.3)
-    ax.legend(loc="lower right", fontsize=9)
+    ax.legend(loc="lower right", fontsize=9, title="bands: 95% interval of the mean", title_fontsize=8)
     return fig or ax.figure
 
 
-def plot_label_budget(summary, labels_per_class: int, title: str | None = None) -> plt.Figure:
-    """One label budget: each approach's test accuracy as a bar with its spread over seeds."""
+def plot_label_budget(summary: pd.DataFrame, labels_per_class: int, title: str | None = None) -> plt.Figure:
+    """One label budget: each approach's mean test accuracy as a bar, with its 95% interval over seeds."""
     rows = summary[summary["labels_per_class"] == labels_per_class]
     fig, ax = plt.subplots(figsize=(7, 3.2), constrained_layout=True)
     names = list(rows["approach"])
     colours = [_style(name)[0] for name in names]
-    ax.barh(names, 100 * rows["accuracy"], xerr=100 * rows["spread"].fillna(0), color=colours, alpha=0.85, capsize=4)
-    for y, (acc, sd) in enumerate(zip(rows["accuracy"], rows["spread"].fillna(0))):
-        ax.text(1, y, f"{acc:.1%} ± {sd:.1%}", va="center", color="white", fontsize=9, fontweight="bold")
-    label = "all" if labels_per_class == 0 else labels_per_class
-    ax.set(xlim=(0, 100), xlabel="test accuracy (%), mean ± standard deviation over seeds",
-           title=title or f"{label} labelled image(s) per class")  # fmt: skip
+    mean, low, high = _interval(rows)
+    ax.barh(names, mean, xerr=[mean - low, high - mean], color=colours, alpha=0.85, capsize=4)
+    for y, (m, lo, hi) in enumerate(zip(mean, low, high)):
+        text = f"{m:.1f}% [{lo:.1f}, {hi:.1f}]" if hi > lo else f"{m:.1f}% (one seed)"
+        ax.text(1, y, text, va="center", color="white", fontsize=9, fontweight="bold")
+    seeds = int(rows["seeds"].min()) if len(rows) else 0
+    label = label_text(labels_per_class)
+    ax.set(
+        xlim=(0, 100),
+        xlabel=f"test accuracy (%), mean and 95% interval over {seeds} seeds",
+        title=title or f"{label} labelled image(s) per class",
+    )
     ax.invert_yaxis()
     ax.grid(axis="x", alpha=0.3)
+    return fig
+
+
+def plot_paired_differences(paired: list[dict], title: str = "Paired differences") -> plt.Figure:
+    """One row per comparison: each seed's difference (dots), the mean and its 95% interval (bar).
+
+    paired: [{"label": ..., "differences": array of fractions, "mean", "low", "high"}, ...].
+    """
+    fig, ax = plt.subplots(figsize=(8, 0.5 + 0.45 * len(paired)), constrained_layout=True)
+    for y, row in enumerate(paired):
+        diffs = 100 * np.asarray(row["differences"])
+        ax.scatter(
+            diffs,
+            np.full(len(diffs), y) + np.linspace(-0.12, 0.12, len(diffs)),
+            s=14,
+            color=OKABE_ITO["sky blue"],
+            zorder=2,
+            label="one seed" if y == 0 else None,
+        )
+        if not math.isnan(row["low"]):
+            ax.plot(
+                [100 * row["low"], 100 * row["high"]],
+                [y, y],
+                color="black",
+                linewidth=2.5,
+                zorder=3,
+                label="95% interval of the mean" if y == 0 else None,
+            )
+        ax.plot(100 * row["mean"], y, marker="D", color="black", zorder=4, label="mean" if y == 0 else None)
+    ax.axvline(0, color=OKABE_ITO["vermillion"], linewidth=1)
+    ax.set_yticks(range(len(paired)), [row["label"] for row in paired])
+    ax.invert_yaxis()
+    ax.set(title=title, xlabel="difference in test accuracy (percentage points; right of the red line: ahead)")
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(loc="lower right", fontsize=8)
     return fig
 
 
@@ -290,7 +376,9 @@ def plot_curves(
         ax_steps.plot(
             [r["step"] for r in rows], acc, linestyle=line, marker=marker, markersize=3, color=colour, label=name
         )
-        ax_seconds.plot([r["seconds"] for r in rows], acc, linestyle=line, marker=marker, markersize=3, color=colour, label=name)  # fmt: skip
+        ax_seconds.plot(
+            [r["seconds"] for r in rows], acc, linestyle=line, marker=marker, markersize=3, color=colour, label=name
+        )
     ax_steps.set_title("against optimiser steps")
     ax_seconds.set_title("against training time")
     for ax, xlabel in ((ax_steps, "optimiser step"), (ax_seconds, "training time (s, this machine)")):
@@ -311,15 +399,18 @@ COMPUTE_AXES = {  # summary column -> axis label
 
 
 def plot_accuracy_vs_compute(
-    summary, labels_per_class: int, pretraining: float, amortise_over: int = 10, measure: str = "train_flops"
+    summary: pd.DataFrame,
+    labels_per_class: int,
+    pretraining: float,
+    amortise_over: int = 10,
+    measure: str = "train_flops",
 ) -> plt.Figure:
     """Accuracy against training compute (log scale) at one label budget, in FLOPs or seconds.
 
     `pretraining` is the letter model's cost in the same measure. Transfer approaches show two
     points: their own training alone (open) and with a 1/N share of the pretraining (filled).
+    Error bars: 95% interval of the mean accuracy over seeds.
     """
-    from helpers.experiments import USES_PRETRAINING  # here, not at the top: pandas and sklearn load only when needed
-
     if measure not in COMPUTE_AXES:
         raise ValueError(f"measure must be one of {list(COMPUTE_AXES)}, not {measure!r}.")
     rows = summary[summary["labels_per_class"] == labels_per_class]
@@ -327,18 +418,33 @@ def plot_accuracy_vs_compute(
     for _, row in rows.iterrows():
         colour, _, marker = _style(row.approach)
         own = row[measure]
-        acc, spread = 100 * row.accuracy, 0 if math.isnan(row.spread) else 100 * row.spread
-        if row.approach in USES_PRETRAINING:
-            ax.errorbar(own, acc, yerr=spread, marker=marker, color=colour, mfc="white", capsize=3, linestyle="none")  # fmt: skip
+        acc = 100 * row.accuracy
+        spread = [[0], [0]] if math.isnan(row.low) else [[acc - 100 * row.low], [100 * row.high - acc]]
+        if row.uses_pretraining:
+            ax.errorbar(own, acc, yerr=spread, marker=marker, color=colour, mfc="white", capsize=3, linestyle="none")
             shared = own + pretraining / amortise_over
             ax.annotate("", (shared, acc), (own, acc), arrowprops={"arrowstyle": "->", "color": colour})
-            ax.errorbar(shared, acc, yerr=spread, marker=marker, color=colour, capsize=3, linestyle="none", label=f"{row.approach} (+ pretraining / {amortise_over})")  # fmt: skip
+            ax.errorbar(
+                shared,
+                acc,
+                yerr=spread,
+                marker=marker,
+                color=colour,
+                capsize=3,
+                linestyle="none",
+                label=f"{row.approach} (+ pretraining / {amortise_over})",
+            )
         else:
-            ax.errorbar(own, acc, yerr=spread, marker=marker, color=colour, capsize=3, linestyle="none", label=row.approach)  # fmt: skip
-    label = "all labels" if labels_per_class == 0 else f"{labels_per_class} label{'s' if labels_per_class > 1 else ''}"
+            ax.errorbar(
+                own, acc, yerr=spread, marker=marker, color=colour, capsize=3, linestyle="none", label=row.approach
+            )
+    label = f"{label_text(labels_per_class)} label{'' if labels_per_class == 1 else 's'}"
     ax.set_xscale("log")
-    ax.set(title=f"Accuracy against training compute, {label} per class",
-           xlabel=COMPUTE_AXES[measure], ylabel="test accuracy (%)")  # fmt: skip
+    ax.set(
+        title=f"Accuracy against training compute, {label} per class",
+        xlabel=COMPUTE_AXES[measure],
+        ylabel="test accuracy (%)",
+    )
     ax.grid(alpha=0.3, which="both")
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, title="open: own training only")
     return fig

@@ -99,12 +99,15 @@ def test_python_version_matches_requires_python(conda):
 
 def test_parser_reads_the_torch_rename():
     """The hand parser maps conda-forge's 'pytorch' to pip's 'torch' and keeps both bounds."""
-    text = "name: x\ndependencies:\n  # runtime\n  - pytorch>=2.2,<3  # why\n  # dev\n  - ruff>=0.5\n  - pip:\n      - -e .\n"
+    text = (
+        "name: x\ndependencies:\n  # runtime\n  - pytorch>=2.2,<3  # why\n"
+        "  # dev\n  - ruff>=0.5\n  - pip:\n      - -e .\n"
+    )
     assert conda_sections(text) == {"runtime": {"torch": {">=2.2", "<3"}}, "dev": {"ruff": {">=0.5"}}, "other": {}}
 
 
 def test_environment_file_is_valid_yaml_for_conda_forge():
-    yaml = pytest.importorskip("yaml")  # PyYAML comes with jupyterlab and papermill
+    yaml = pytest.importorskip("yaml")  # PyYAML comes with jupyterlab (through jupyter-events)
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
     assert env["name"] == "transfer-lab"
     assert env["channels"] == ["conda-forge"], "only conda-forge, so every package comes from one channel"

@@ -1,7 +1,8 @@
 """Every notebook runs top to bottom in smoke mode (TL_SMOKE=1), exercises and solutions included.
 
 Each notebook runs in its own fresh Python process through tests/notebook_runner.py, with a hard
-time limit, so one notebook cannot leak state into another or hang the suite.
+time limit, so one notebook cannot leak state into another or hang the suite. Marked slow:
+`make test` runs them, `make test-fast` does not.
 """
 
 import os
@@ -16,6 +17,7 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 TIME_LIMIT_S = 240  # smoke runs take 10 to 30 s on 2 cores; the issue's budget is 60 s
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[path.stem for path in NOTEBOOKS])
 def test_notebook_runs_in_smoke_mode(notebook):
     env = {**os.environ, "TL_SMOKE": "1", "MPLBACKEND": "Agg"}

@@ -5,11 +5,14 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
-from helpers import checks, models, viz  # noqa: E402
+from helpers import checks, cost, models, transfer, viz  # noqa: E402
+from helpers.trials import ALL  # noqa: E402
 
 TINY = models.CNNConfig(num_classes=4, width=4, depth=2)
 ROWS = [
@@ -86,53 +89,40 @@ def test_live_history_plot_keeps_rows():
     assert live.rows == ROWS and live.handle is not None
 
 
-def test_parameter_count_check(capsys):
-    assert checks.check_parameter_count(352) is True
-    assert "Correct" in capsys.readouterr().out
-    assert checks.check_parameter_count(288) is False
-    assert "Hint" in capsys.readouterr().out
-    tiny = models.make_model(TINY)
-    expected = sum(p.numel() for p in tiny.backbone.block1.parameters())  # the reference count
-    assert checks.check_parameter_count(expected, tiny) is True
-
-
-def test_output_side_check(capsys):
-    assert checks.check_output_side(3) is True
-    assert checks.check_output_side(3.5) is False
-    assert "Hint" in capsys.readouterr().out
-    assert checks.check_output_side(7, depth=2) is True
-
-
-def test_flops_check_against_pytorch_counter(capsys):
-    conv = models.make_model().backbone.block1.conv
-    with FlopCounterMode(display=False) as counter:
-        conv(torch.zeros(1, 1, 28, 28))
-    assert checks.check_flops_block1(counter.get_total_flops()) is True
-    assert checks.check_flops_block1(451_584) is True
-    assert checks.check_flops_block1(225_792) is False  # multiply-adds, not FLOPs
-    assert "Hint" in capsys.readouterr().out
-
-
-def test_checks_never_raise(capsys):
-    for check in (checks.check_parameter_count, checks.check_output_side, checks.check_flops_block1):
-        assert check(...) is False
-        assert "Hint" in capsys.readouterr().out
-
-
 # --- the comparison plots (notebooks 02-05) ------------------------------------------------
+
+
+def summary_table() -> pd.DataFrame:
+    """Three approaches at 1, 5 and all (0) labels per class, as helpers.results.summarise lays them out."""
+    rows = []
+    for approach, base in [("from scratch", 0.5), ("fine-tune", 0.7), ("logistic regression", 0.55)]:
+        for n, images in [(1, 10), (5, 50), (0, 698)]:
+            accuracy = min(base + images / 1000, 0.99)
+            rows.append(
+                {
+                    "approach": approach,
+                    "labels_per_class": n,
+                    "train_images": images,
+                    "seeds": 5,
+                    "accuracy": accuracy,
+                    "low": accuracy - 0.02,  # the 95% interval of the mean
+                    "high": accuracy + 0.02,
+                    "spread": 0.02,
+                    "trainable_params": 10,
+                    "train_flops": 1e9 * (1 + images),
+                    "seconds": 1.0,
+                    "uses_pretraining": approach == "fine-tune",
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+SUMMARY = summary_table()
 
 
 @pytest.fixture
 def summary():
-    import pandas as pd
-
-    rows = []
-    for approach, base in [("from scratch", 0.5), ("fine-tune", 0.7), ("logistic regression", 0.55)]:
-        for n, images in [(1, 10), (5, 50), (0, 698)]:
-            rows.append({"approach": approach, "labels_per_class": n, "train_images": images, "seeds": 5,
-                         "accuracy": min(base + images / 1000, 0.99), "spread": 0.02, "trainable_params": 10,
-                         "train_flops": 1e9 * (1 + images), "seconds": 1.0})  # fmt: skip
-    return pd.DataFrame(rows)
+    return summary_table()
 
 
 def test_data_efficiency_plot_has_one_line_and_band_per_approach(summary):
@@ -181,68 +171,230 @@ def test_embeddings_grid_and_neighbours(image):
     _assert_readable(fig)
 
 
-# --- the checks of notebooks 02-05 ---------------------------------------------------------------
+# --- the checks ------------------------------------------------------------------------------------
+# Each check is tested against a reference (a hand count, PyTorch's own count, the summary table), and
+# each wrong answer against the hint that names its mistake, so a check that accepts anything fails.
 
 
-def _says(capsys, text):
+def _says(capsys, *texts):
     out = capsys.readouterr().out
-    assert text in out, out
+    for text in texts:
+        assert text in out, out
+
+
+def test_parameter_count_check(capsys):
+    assert checks.check_parameter_count(352) is True
+    _says(capsys, "Correct: block1 holds 352 parameters")
+    assert checks.check_parameter_count(288) is False
+    _says(capsys, "288 is not the number of parameters in block1", "BatchNorm also learns")
+    assert checks.check_parameter_count(352 + 32) is False
+    _says(capsys, "no bias")
+    assert checks.check_parameter_count(352 + 64) is False
+    _says(capsys, "buffers")
+    tiny = models.make_model(TINY)
+    assert checks.check_parameter_count(4 * 1 * 3 * 3 + 4 + 4, tiny) is True  # counted by hand for width 4
+    assert checks.check_parameter_count(352, tiny) is False
+
+
+def test_output_side_check(capsys):
+    assert checks.check_output_side(3) is True
+    _says(capsys, "28 -> 14 -> 7 -> 3")
+    assert checks.check_output_side(3.5) is False
+    _says(capsys, "half a pixel")
+    assert checks.check_output_side(4) is False
+    _says(capsys, "rounds down")
+    assert checks.check_output_side(7, depth=2) is True
+    assert checks.check_output_side(3, depth=2) is False
+
+
+def test_flops_check_against_pytorch_counter(capsys):
+    conv = models.make_model().backbone.block1.conv
+    with FlopCounterMode(display=False) as counter:
+        conv(torch.zeros(1, 1, 28, 28))
+    assert counter.get_total_flops() == 451_584
+    assert checks.check_flops_block1(451_584) is True
+    assert checks.check_flops_block1(225_792) is False
+    _says(capsys, "multiply-adds")
+    assert checks.check_flops_block1(451_584 // 4) is False
+    _says(capsys, "before the pool")
+    assert checks.check_flops_block1(451_000) is False  # a count is exact: no "close enough"
+    _says(capsys, "count multiply-adds per output value")
 
 
 def test_check_epochs(capsys):
-    assert checks.check_epochs(400, steps=400, batch_size=32, num_images=10)
-    assert not checks.check_epochs(1280, steps=400, batch_size=32, num_images=10)
+    assert checks.check_epochs(400, steps=400, batch_size=32, num_images=10) is True
+    assert checks.check_epochs(1280, steps=400, batch_size=32, num_images=10) is False
     _says(capsys, "cannot hold more images")
-    assert checks.check_epochs(128, steps=400, batch_size=32, num_images=100)
+    assert checks.check_epochs(1, steps=400, batch_size=32, num_images=10) is False
+    _says(capsys, "steps one epoch takes")
+    assert checks.check_epochs(128, steps=400, batch_size=32, num_images=100) is True
 
 
 def test_check_labels_to_reach(summary, capsys):
-    assert checks.check_labels_to_reach(5, summary, "from scratch", 0.55)
-    assert not checks.check_labels_to_reach(0, summary, "from scratch", 0.55)
+    assert checks.check_labels_to_reach(5, summary, "from scratch", 0.55) is True
+    _says(capsys, "with 5 labels per class")
+    assert checks.check_labels_to_reach(ALL, summary, "from scratch", 0.55) is False
     _says(capsys, "a smaller one does too")
-    assert not checks.check_labels_to_reach(1, summary, "from scratch", 0.55)
+    assert checks.check_labels_to_reach(1, summary, "from scratch", 0.55) is False
     _says(capsys, "still under")
+    assert checks.check_labels_to_reach(20, summary, "from scratch", 0.55) is False
+    _says(capsys, "the sweep has budgets ['1', '5', 'all']")
+    assert checks.check_labels_to_reach(None, summary, "from scratch", 0.55) is False
+    _says(capsys, "does reach")
 
 
-def test_check_head_and_frozen_backward_flops(capsys):
-    assert checks.check_head_parameters(1290)
-    assert not checks.check_head_parameters(1280)
+def test_check_labels_to_reach_with_all_or_none(summary, capsys):
+    assert checks.check_labels_to_reach(ALL, summary, "from scratch", 0.9) is True  # only the whole pool gets there
+    _says(capsys, "with all labels per class")
+    assert checks.check_labels_to_reach(None, summary, "from scratch", 0.995) is True  # nothing gets there
+    _says(capsys, "never reaches")
+    assert checks.check_labels_to_reach(ALL, summary, "from scratch", 0.995) is False
+    _says(capsys, "answer None")
+
+
+def test_check_head_parameters(capsys):
+    assert checks.check_head_parameters(1290) is True
+    assert checks.check_head_parameters(1280) is False
     _says(capsys, "bias")
-    assert checks.check_frozen_backward_flops(81920, batch_size=32)
-    assert not checks.check_frozen_backward_flops(40960, batch_size=32)
-    _says(capsys, "multiply-add")
+    assert checks.check_head_parameters(94_000) is False
+    _says(capsys, "frozen backbone's parameters do not train")
+    head = torch.nn.Linear(64, 5)
+    assert checks.check_head_parameters(sum(p.numel() for p in head.parameters()), feature_dim=64, num_classes=5)
 
 
-def test_check_frozen_backward_flops_agrees_with_pytorch():
-    from helpers import transfer
-
+def test_check_frozen_backward_flops_agrees_with_pytorch(capsys):
     frozen = transfer.freeze(models.make_model(models.STANDARD, seed=0))
-    assert checks.check_frozen_backward_flops(cost_backward(frozen), batch_size=32)
+    assert checks.check_frozen_backward_flops(cost.flops_per_step(frozen, 32)["backward"], batch_size=32) is True
+    assert checks.check_frozen_backward_flops(81_920, batch_size=32) is True
+    assert checks.check_frozen_backward_flops(40_960, batch_size=32) is False
+    _says(capsys, "multiply-add")
+    assert checks.check_frozen_backward_flops(0, batch_size=32) is False
+    _says(capsys, "the head itself trains")
 
 
-def cost_backward(model):
-    from helpers import cost
-
-    return cost.flops_per_step(model, 32)["backward"]
-
-
-def test_check_discriminative_lr_and_frozen_blocks(capsys):
-    from helpers import transfer
-
-    assert checks.check_discriminative_lr(3e-3 * 0.3**3, 3e-3, 0.3, "block1")
-    assert not checks.check_discriminative_lr(3e-3 * 0.3**2, 3e-3, 0.3, "block1")
+def test_check_discriminative_lr_agrees_with_param_groups(capsys):
+    groups = transfer.param_groups(models.make_model(models.STANDARD), head_lr=3e-3, decay=0.3)
+    block1_lr = next(group["lr"] for group in groups if group["name"] == "block1")
+    assert checks.check_discriminative_lr(block1_lr, 3e-3, 0.3, "block1") is True
+    assert checks.check_discriminative_lr(3e-3 * 0.3**2, 3e-3, 0.3, "block1") is False
     _says(capsys, "count the steps down")
+    assert checks.check_discriminative_lr(3e-3 * 0.3 * 3, 3e-3, 0.3, "block1") is False
+    _says(capsys, "use a power")
+    with pytest.raises(ValueError, match="block must be one of"):
+        checks.check_discriminative_lr(1.0, 3e-3, 0.3, "block9")
+
+
+def test_check_frozen_blocks_against_the_model(capsys):
     model = transfer.unfreeze(transfer.freeze(models.make_model(models.STANDARD, seed=0)), ["block3"])
-    assert checks.check_frozen_blocks(["block2", "block1"], model)
-    assert not checks.check_frozen_blocks(["block1"], model)
+    assert checks.check_frozen_blocks(["block2", "block1"], model) is True
+    assert checks.check_frozen_blocks(("block1", "block2"), model) is True
+    assert checks.check_frozen_blocks(["block1"], model) is False
     _says(capsys, "missing from your answer: ['block2']")
-    assert not checks.check_frozen_blocks(..., model)
+    assert checks.check_frozen_blocks(["block1", "block2", "block3"], model) is False
+    _says(capsys, "already unfrozen: ['block3']")
+    transfer.unfreeze(model)
+    assert checks.check_frozen_blocks([], model) is True
 
 
 def test_check_gap_and_amortised_flops(summary, capsys):
-    assert checks.check_gap(20.0, summary, 1)
-    assert not checks.check_gap(0.2, summary, 1)
+    assert checks.check_gap(20.0, summary, 1) is True  # fine-tune 71% - from scratch 51%
+    assert checks.check_gap(0.2, summary, 1) is False
     _says(capsys, "percentage points")
-    assert checks.check_amortised_flops(1e9 + 1e12 / 10, 1e12, 1e9, 10)
-    assert not checks.check_amortised_flops(1e9 + 1e12, 1e12, 1e9, 10)
+    assert checks.check_gap(-20.0, summary, 1) is False
+    _says(capsys, "the sign")
+    assert checks.check_amortised_flops(5e10 + 1e12 / 10, 1e12, 5e10, 10) is True
+    assert checks.check_amortised_flops(5e10 + 1e12, 1e12, 5e10, 10) is False
     _says(capsys, "shared by 10")
+    assert checks.check_amortised_flops((5e10 + 1e12) / 10, 1e12, 5e10, 10) is False
+    _says(capsys, "pays its own training in full")
+
+
+# --- what every check shares: unanswered, the wrong type, one tolerance rule ------------------------
+
+STANDARD_MODEL = models.make_model(models.STANDARD, seed=0)
+EVERY_CHECK = {  # each check with its other arguments fixed
+    "parameter_count": lambda answer: checks.check_parameter_count(answer),
+    "output_side": lambda answer: checks.check_output_side(answer),
+    "flops_block1": lambda answer: checks.check_flops_block1(answer),
+    "epochs": lambda answer: checks.check_epochs(answer, steps=400, batch_size=32, num_images=10),
+    "labels_to_reach": lambda answer: checks.check_labels_to_reach(answer, SUMMARY, "from scratch", 0.55),
+    "head_parameters": lambda answer: checks.check_head_parameters(answer),
+    "frozen_backward_flops": lambda answer: checks.check_frozen_backward_flops(answer, batch_size=32),
+    "discriminative_lr": lambda answer: checks.check_discriminative_lr(answer, 1e-2, 0.5, "block1"),
+    "frozen_blocks": lambda answer: checks.check_frozen_blocks(answer, STANDARD_MODEL),
+    "gap": lambda answer: checks.check_gap(answer, SUMMARY, 1),
+    "amortised_flops": lambda answer: checks.check_amortised_flops(answer, 1e12, 1e9, 10),
+}
+
+
+def test_every_check_is_listed():
+    assert {f"check_{name}" for name in EVERY_CHECK} == {n for n in dir(checks) if n.startswith("check_")}
+
+
+@pytest.mark.parametrize("name", EVERY_CHECK)
+def test_an_unanswered_exercise_says_to_replace_the_dots(name, capsys):
+    assert EVERY_CHECK[name](...) is False
+    _says(capsys, "Not yet:", "replace the `...` with your answer")
+
+
+@pytest.mark.parametrize("name", EVERY_CHECK)
+@pytest.mark.parametrize("answer", ["all", "352", True, [1, 2], torch.ones(2)], ids=repr)
+def test_an_answer_of_the_wrong_type_says_what_type_is_expected(name, answer, capsys):
+    if name == "frozen_blocks" and isinstance(answer, list):
+        return  # a list is the right type there
+    assert EVERY_CHECK[name](answer) is False
+    _says(capsys, "Not yet:", f"is a {type(answer).__name__}", "Hint: the answer is ")
+
+
+def test_the_expected_type_is_named(capsys):
+    checks.check_labels_to_reach("all", SUMMARY, "from scratch", 0.9)
+    _says(capsys, "'all' is a str", f"a whole number of labels per class ({ALL} for all of them), or None")
+    checks.check_frozen_blocks("block1", STANDARD_MODEL)
+    _says(capsys, "a list of block names")
+    checks.check_epochs("9", steps=400, batch_size=32, num_images=10)
+    _says(capsys, "the answer is a number")
+
+
+def test_numbers_from_numpy_and_torch_are_numbers():
+    assert checks.check_parameter_count(np.int64(352)) is True
+    assert checks.check_parameter_count(torch.tensor(352)) is True
+    assert checks.check_epochs(np.float32(400.0), steps=400, batch_size=32, num_images=10) is True
+
+
+GAP_SUMMARY = pd.DataFrame(
+    {"approach": ["fine-tune", "from scratch"], "labels_per_class": [1, 1], "accuracy": [0.712, 0.620]}
+)
+COMPUTED = {  # every check of a computed quantity, each with an expected value of 9.2 or 1.25e-3
+    "epochs": (9.2, lambda answer: checks.check_epochs(answer, steps=46, batch_size=20, num_images=100)),
+    "gap": (9.2, lambda answer: checks.check_gap(answer, GAP_SUMMARY, 1)),
+    "amortised_flops": (9.2, lambda answer: checks.check_amortised_flops(answer, 42.0, 5.0, 10)),
+    "discriminative_lr": (1.25e-3, lambda answer: checks.check_discriminative_lr(answer, 1e-2, 0.5, "block1")),
+}
+
+
+@pytest.mark.parametrize("name", COMPUTED)
+def test_one_tolerance_rule_for_computed_quantities(name, capsys):
+    expected, check = COMPUTED[name]
+    assert check(expected * 1.009) is True  # within 1%: three significant figures are enough
+    assert check(expected * 0.991) is True
+    assert check(expected * 1.03) is False  # 9 for 9.2, 0.0013 for 0.00125: rounded too early
+    _says(capsys, "close, but not within 1%")
+    assert check(expected * 0.95) is False
+    _says(capsys, "close, but not within 1%")
+    assert check(expected * 2.5) is False
+    out = capsys.readouterr().out
+    assert "Hint" in out and "close" not in out
+
+
+def test_the_rounded_answers_of_the_brief(capsys):
+    assert checks.check_discriminative_lr(0.0013, 1e-2, 0.5, "block1") is False
+    _says(capsys, "0.0013 is not block1's learning rate", "close, but not within 1%")
+    assert checks.check_gap(9, GAP_SUMMARY, 1) is False
+    _says(capsys, "9 is not the gap", "close, but not within 1%")
+    assert checks.check_gap(9.2, GAP_SUMMARY, 1) is True and checks.check_gap(9.17, GAP_SUMMARY, 1) is True
+
+
+def test_counts_are_exact_and_never_close(capsys):
+    assert checks.check_parameter_count(353) is False
+    assert checks.check_frozen_backward_flops(81_921, batch_size=32) is False
+    assert "close" not in capsys.readouterr().out

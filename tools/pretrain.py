@@ -1,7 +1,7 @@
 """Pretrain the standard CNN on the source task (printed letters) and write the checkpoint that ships.
 
-    python -m helpers.pretrain            # about 40 s on 2 CPU cores
-    python -m helpers.pretrain --check    # retrain and compare with the shipped checkpoint
+    python -m tools.pretrain            # about 40 s on 2 CPU cores
+    python -m tools.pretrain --check    # retrain and compare with the shipped checkpoint
 
 Deterministic on the CPU: the same recipe gives the same weights, bit for bit, on the same
 machine and library versions (other CPUs may differ in the last bits).
@@ -12,20 +12,21 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
 
 from helpers import checkpoint, data, models, train
+from helpers.checkpoint import SOURCE_RECIPE
+from helpers.core import write_text_atomically
 from helpers.cost import flops_per_step, hardware_fingerprint
 
-SOURCE_RECIPE = train.TrainConfig(steps=694, batch_size=128, lr=3e-3, schedule="onecycle", shift=2, flip=False, seed=0)
-# 694 steps of 128 images = 3 passes over the 29,600 training letters.
 
-
-def pretrain(recipe: train.TrainConfig = SOURCE_RECIPE, progress: bool = True, callback=None):
+def pretrain(
+    recipe: train.TrainConfig = SOURCE_RECIPE, progress: bool = True, callback: Callable[[dict], None] | None = None
+) -> tuple[models.CNN, train.History, float]:
     """Train a fresh standard CNN on the letters; returns (model, history, test accuracy)."""
     train.set_threads()
     train_set, test_set = data.source_task("train"), data.source_task("test")
@@ -35,7 +36,13 @@ def pretrain(recipe: train.TrainConfig = SOURCE_RECIPE, progress: bool = True, c
     return model, history, train.evaluate(model, test_set)
 
 
-def write_source_checkpoint(model, history, accuracy, recipe=SOURCE_RECIPE, path: Path = checkpoint.SOURCE_CHECKPOINT):
+def write_source_checkpoint(
+    model: models.CNN,
+    history: train.History,
+    accuracy: float,
+    recipe: train.TrainConfig = SOURCE_RECIPE,
+    path: Path = checkpoint.SOURCE_CHECKPOINT,
+) -> dict:
     """The checkpoint and, beside it, a JSON record of the recipe and what was measured."""
     train_set = data.source_task("train")
     checkpoint.save_checkpoint(
@@ -52,21 +59,19 @@ def write_source_checkpoint(model, history, accuracy, recipe=SOURCE_RECIPE, path
         "machine": hardware_fingerprint(),
         "date": time.strftime("%Y-%m-%d"),
     }
-    staged = path.with_suffix(".json.part")
-    staged.write_text(json.dumps(record, indent=2) + "\n")
-    os.replace(staged, path.with_suffix(".json"))
+    write_text_atomically(path.with_suffix(".json"), json.dumps(record, indent=2) + "\n")
     return record
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m helpers.pretrain", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.pretrain", description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=checkpoint.SOURCE_CHECKPOINT)
     parser.add_argument("--check", action="store_true", help="retrain and compare with the shipped checkpoint")
     args = parser.parse_args(argv)
     start = time.perf_counter()
     model, history, accuracy = pretrain()
-    print(f"Pretrained in {history.seconds:.1f} s of training ({time.perf_counter() - start:.1f} s in all): "
-          f"test accuracy {accuracy:.2%}")  # fmt: skip
+    seconds = time.perf_counter() - start
+    print(f"Pretrained in {history.seconds:.1f} s of training ({seconds:.1f} s in all): test accuracy {accuracy:.2%}")
     if args.check:
         shipped, meta = checkpoint.load_checkpoint(args.out)
         same = all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), shipped.state_dict().values()))

@@ -1,6 +1,6 @@
 """Execute every notebook headless at classroom settings; write executed copies and HTML to a build folder.
 
-python -m helpers.demo --build build [--smoke]
+python -m tools.demo --build build [--smoke]
 """
 
 from __future__ import annotations
@@ -17,6 +17,9 @@ import nbformat
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import ExecutePreprocessor
 
+from helpers import results
+from helpers.core import write_text_atomically
+
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
 
@@ -31,10 +34,7 @@ def execute(notebook: Path, build: Path, timeout: int = 900) -> tuple[Path, Path
     executed = build / "notebooks" / notebook.name
     html = build / "html" / notebook.with_suffix(".html").name
     for path, text in ((executed, nbformat.writes(nb)), (html, HTMLExporter().from_notebook_node(nb)[0])):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        staged = path.with_name(path.name + ".part")
-        staged.write_text(text, encoding="utf-8")
-        os.replace(staged, path)
+        write_text_atomically(path, text)
     return executed, html, seconds
 
 
@@ -47,7 +47,7 @@ def execute_with_time_limit(notebook: Path, build: Path, attempts: int = 2) -> f
     A headless kernel client can, rarely, wait for ever on a message the kernel never delivers;
     a fresh process and kernel do not inherit that.
     """
-    command = [sys.executable, "-m", "helpers.demo", "--build", str(build), "--one", str(notebook)]
+    command = [sys.executable, "-m", "tools.demo", "--build", str(build), "--one", str(notebook)]
     for attempt in range(1, attempts + 1):
         start = time.perf_counter()
         child = subprocess.Popen(command, start_new_session=True)  # its own group: the kernel goes with it
@@ -69,7 +69,7 @@ def execute_with_time_limit(notebook: Path, build: Path, attempts: int = 2) -> f
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m helpers.demo", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.demo", description=__doc__.splitlines()[0])
     parser.add_argument("--build", type=Path, default=Path("build"))
     parser.add_argument("--smoke", action="store_true", help="tiny settings (TL_SMOKE=1), as in CI")
     parser.add_argument("--one", type=Path, help=argparse.SUPPRESS)  # used by execute_with_time_limit
@@ -84,23 +84,13 @@ def main(argv: list[str] | None = None) -> None:
         seconds = execute_with_time_limit(notebook, build)
         print(f"  {seconds:5.1f} s  -> {build / 'html' / notebook.with_suffix('.html').name}", flush=True)
     print(f"\nExecuted notebooks: {build / 'notebooks'}\nHTML copies:        {build / 'html'}")
-    print_headline(build)
+    print_report(build)
 
 
-def print_headline(build: Path) -> None:
-    """The side-by-side table from the shipped results cache, printed and saved to build/headline.txt."""
-    from helpers import experiments
-
-    summary = experiments.summarise(experiments.choose_by_validation(experiments.cached_results()))
-    pretraining = experiments.pretraining_cost()["flops"]
-    text = (
-        "Letters -> handwritten digits: test accuracy, mean ± standard deviation over "
-        f"{len(experiments.SEEDS)} seeds (settings chosen on validation).\n"
-        "Trainable parameters, training FLOPs and seconds (one CPU thread, on the machine that built the cache) "
-        "are per run; transfer rows do not include "
-        f"the letter model's pretraining ({pretraining:.1e} FLOPs, paid once).\n\n" + experiments.headline(summary)
-    )
-    (build / "headline.txt").write_text(text + "\n", encoding="utf-8")
+def print_report(build: Path) -> None:
+    """The comparison from the shipped results cache (helpers.results.report), printed and saved to build/report.txt."""
+    text = results.report(results.load_results())
+    (build / "report.txt").write_text(text + "\n", encoding="utf-8")
     print("\n" + text)
 
 

@@ -1,0 +1,23 @@
+"""Transfer Lab's helpers: the code the notebooks import, each module short enough to read beside a notebook.
+
+Code map, lowest layer first: a module imports only modules listed above it.
+    core          where the project's files are, the Dataset type, DataError, atomic writes
+    characters    the source task: printed letters rendered offline from matplotlib's fonts
+    data          the datasets, all offline: Fashion-MNIST from data/, scikit-learn's digits, few-shot subsets
+    models        the small CNN: a backbone of named blocks, then a linear head
+    train         fit, predict, evaluate: the training loop written out in plain PyTorch
+    cost          parameters, FLOPs, seconds, and a Ledger that compares runs
+    checkpoint    save and load a model with its classes, recipe and accuracy
+    transfer      replace_head, freeze, unfreeze, param_groups, linear probes, gradual unfreezing
+    trials        one training run per trial of the comparison, and the plan of the sweep
+    results       the shipped results of the sweep: chosen settings, summaries, paired statistics
+    viz           plots for the lessons, each a matplotlib Figure with a title and labelled axes
+    checks        exercise checks: right or not, and a hint that names the likely mistake
+    widgets       thin ipywidgets controls over viz and results
+
+The machinery that builds what ships sits apart in tools/, which nothing here imports:
+    tools.demo                     executes every notebook headless into build/ (make demo)
+    tools.sweep                    runs the sweep and caches its results (make rebuild-caches)
+    tools.pretrain                 rebuilds the shipped checkpoint (make pretrain)
+    tools.check_notebooks_clean    notebooks carry no outputs (the pre-commit hook and a test)
+"""

@@ -1,0 +1,544 @@
+"""The shipped results of the sweep, read-only: choosing settings, paired statistics, compute to reach a target.
+
+    python -m helpers.results report    # the comparison, from data/results/experiments.json
+
+Two ways to choose each approach's setting (learning rate or C), side by side:
+- **budget-true** (the headline): the recipe for k labels per class is the setting with the best
+  mean accuracy on the development pairing (Fashion-MNIST at k labels per class, DEV_SEEDS), frozen
+  before any digit is seen. At k labels per class, the k digits per class are the only labelled
+  digits that any approach ever touches.
+- **200 validation digits** (the contrast): per (approach, budget, seed), the setting with the best
+  accuracy on 200 spare labelled digits, what many papers do and a real few-shot user cannot.
+
+Every trial of a (budget, seed) trains on the same subset of digits, so approaches are compared
+seed by seed (paired): mean difference, a 95% t-interval on it, and seeds won.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from helpers import checkpoint, trials
+from helpers.core import RESULTS_DIR
+from helpers.trials import ALL, APPROACHES, GRIDS, ExperimentError, Trial, knob, label_text
+
+RESULTS_PATH = RESULTS_DIR / "experiments.json"
+MEASURED = ["train_images", "val_acc", "test_acc", "trainable_params", "train_flops", "seconds"]
+CNN_MEASURED = ["prep_flops", "flops_per_step", "curve"]  # CNN trials only: what compute-to-reach needs
+COLUMNS = [*Trial.__dataclass_fields__, *MEASURED, *CNN_MEASURED]
+
+
+# --- the cache on disk -------------------------------------------------------------------------
+
+
+def load_cache(path: Path = RESULTS_PATH) -> dict[str, dict]:
+    """{trial key: row}; an absent file is an empty cache."""
+    path = Path(path)
+    if not path.exists():
+        return {}
+    try:
+        rows = json.loads(path.read_text())["rows"]
+        if not isinstance(rows, dict):
+            raise TypeError(f"'rows' is a {type(rows).__name__}, not a dict")
+    except (json.JSONDecodeError, KeyError, TypeError) as error:
+        raise ExperimentError(
+            f"The results cache {path} is not a cache this version wrote ({error!r}). "
+            f"Rebuild it with `make rebuild-caches`, or delete it to start empty."
+        ) from error
+    return rows
+
+
+def collect(planned: list[Trial], rows: dict[str, dict], path: Path = RESULTS_PATH) -> pd.DataFrame:
+    """The cached rows of `planned`, as a table; an error naming the fix if any is missing."""
+    keys = [trial.key() for trial in planned]
+    missing = sum(key not in rows for key in keys)
+    if missing:
+        raise ExperimentError(
+            f"The results cache {path} lacks {missing} of the {len(planned)} trials asked for "
+            f"(it was built for other code, data or checkpoint). Run `make rebuild-caches`, or "
+            f"`python -m tools.sweep fill` to compute only what is missing."
+        )
+    return pd.DataFrame([rows[key] for key in keys], columns=COLUMNS)
+
+
+def dev_recipes(dev: pd.DataFrame) -> dict[tuple[str, int], float]:
+    """{(approach, labels per class): setting}: the best mean accuracy over the development seeds.
+
+    Only Fashion-MNIST decides; ties go to the first setting in the grid.
+    """
+    recipes = {}
+    for (approach, n), group in dev.groupby(["approach", "labels_per_class"], sort=False):
+        means = group.groupby(knob(approach), sort=False)["test_acc"].mean()
+        order = [v for v in GRIDS[approach][knob(approach)] if v in means.index]
+        recipes[approach, int(n)] = max(order, key=lambda v: means[v])  # max keeps the first of equals
+    return recipes
+
+
+def load_results(path: Path = RESULTS_PATH) -> dict[str, pd.DataFrame]:
+    """{"dev": the development sweep, "digits": every digits trial}, checked against the current plan."""
+    rows = load_cache(path)
+    dev = collect(trials.dev_grid(), rows, path)
+    digits = collect(trials.digits_plan(dev_recipes(dev)), rows, path)
+    return {"dev": dev, "digits": digits}
+
+
+# --- choosing a setting per approach, two ways ------------------------------------------------
+
+
+def budget_true(results: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """One row per (approach, budget, seed): the digits trial of the recipe the development pairing chose."""
+    recipes = dev_recipes(results["dev"])
+    digits = results["digits"]
+    keep = [
+        setting == recipes[approach, n] and seed in trials.seeds_for(n)
+        for approach, n, seed, setting in zip(digits.approach, digits.labels_per_class, digits.seed, _settings(digits))
+    ]
+    return digits[keep].drop_duplicates(["approach", "labels_per_class", "seed"]).reset_index(drop=True)
+
+
+def validation_tuned(results: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The contrast: per (approach, budget, seed), the setting with the best accuracy on 200 validation digits.
+
+    Only where every setting was run (CONTRAST_LABELS x CONTRAST_SEEDS); ties go to the first in the grid.
+    """
+    digits = results["digits"]
+    grid = digits[digits.labels_per_class.isin(trials.CONTRAST_LABELS) & digits.seed.isin(trials.CONTRAST_SEEDS)]
+    order = {(a, v): i for a in APPROACHES for i, v in enumerate(GRIDS[a][knob(a)])}
+    grid = grid.assign(_order=[order[a, s] for a, s in zip(grid.approach, _settings(grid))])
+    grid = grid.sort_values(["approach", "labels_per_class", "seed", "_order"], kind="stable")
+    best = grid.groupby(["approach", "labels_per_class", "seed"], sort=False)["val_acc"].idxmax()
+    return grid.loc[best.values].drop(columns="_order").reset_index(drop=True)
+
+
+def _settings(table: pd.DataFrame) -> list[float]:
+    return [row[knob(row["approach"])] for _, row in table.iterrows()]
+
+
+def dev_best_transfer(results: dict[str, pd.DataFrame], labels_per_class: int) -> str:
+    """The transfer approach with the best mean development accuracy at this budget: chosen without digits."""
+    dev, recipes = results["dev"], dev_recipes(results["dev"])
+    scores = {}
+    for approach in trials.USES_PRETRAINING:
+        rows = dev[(dev.approach == approach) & (dev.labels_per_class == labels_per_class)]
+        scores[approach] = rows[_settings(rows) == np.array(recipes[approach, labels_per_class])].test_acc.mean()
+    return max(scores, key=scores.get)
+
+
+# --- statistics over seeds ----------------------------------------------------------------------------
+
+
+def mean_interval(
+    values: Sequence[float] | pd.Series | np.ndarray, confidence: float = 0.95
+) -> tuple[float, float, float]:
+    """(mean, low, high): a t-interval on the mean of a few numbers (nan bounds for a single value)."""
+    values = np.asarray(values, dtype=float)
+    mean = float(values.mean())
+    if len(values) < 2:
+        return mean, math.nan, math.nan
+    half = stats.t.ppf((1 + confidence) / 2, len(values) - 1) * values.std(ddof=1) / math.sqrt(len(values))
+    return mean, mean - half, mean + half
+
+
+def test_set_error(accuracy: float, num_test: int = 899) -> float:
+    """The binomial standard error of one accuracy measured on `num_test` test images."""
+    return math.sqrt(accuracy * (1 - accuracy) / num_test)
+
+
+def paired(chosen: pd.DataFrame, approach: str, baseline: str, labels_per_class: int) -> dict:
+    """approach minus baseline, seed by seed (the same digits for both): differences, mean, 95% interval, wins."""
+    at = chosen[chosen.labels_per_class == labels_per_class]
+    a = at[at.approach == approach].set_index("seed").test_acc
+    b = at[at.approach == baseline].set_index("seed").test_acc
+    seeds = sorted(set(a.index) & set(b.index))
+    if not seeds:
+        raise ExperimentError(f"No common seeds for {approach!r} and {baseline!r} at {labels_per_class} labels.")
+    diffs = np.array([a[s] - b[s] for s in seeds])
+    mean, low, high = mean_interval(diffs)
+    won, lost = int((diffs > 0).sum()), int((diffs < 0).sum())
+    return {"seeds": seeds, "differences": diffs, "mean": mean, "low": low, "high": high, "won": won, "lost": lost}
+
+
+def summarise(chosen: pd.DataFrame) -> pd.DataFrame:
+    """Per approach and budget: mean test accuracy with its 95% interval and spread, and the mean costs."""
+    rows = []
+    present = list(dict.fromkeys(chosen.approach))
+    for n in budgets(chosen):
+        for approach in [a for a in APPROACHES if a in present] + [a for a in present if a not in APPROACHES]:
+            group = chosen[(chosen.approach == approach) & (chosen.labels_per_class == n)]
+            if group.empty:
+                continue
+            mean, low, high = mean_interval(group.test_acc)
+            rows.append(
+                {
+                    "approach": approach,
+                    "labels_per_class": n,
+                    "accuracy": mean,
+                    "low": low,
+                    "high": high,
+                    "spread": group.test_acc.std(ddof=1) if len(group) > 1 else math.nan,
+                    "seeds": len(group),
+                    "train_images": int(group.train_images.iloc[0]),
+                    "trainable_params": int(group.trainable_params.iloc[0]),
+                    "train_flops": group.train_flops.mean(),
+                    "seconds": group.seconds.mean(),
+                    "uses_pretraining": approach in trials.USES_PRETRAINING,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def budgets(table: pd.DataFrame) -> list[int]:
+    """The label budgets in a table, smallest first, ALL last."""
+    return sorted(set(table.labels_per_class), key=lambda n: math.inf if n == ALL else n)
+
+
+def paired_table(chosen: pd.DataFrame, baseline: str = "from scratch") -> pd.DataFrame:
+    """Every approach against `baseline` at every budget: mean paired difference (points), 95% interval, seeds won."""
+    rows = []
+    for n in budgets(chosen):
+        for approach in APPROACHES:
+            if approach == baseline:
+                continue
+            p = paired(chosen, approach, baseline, n)
+            rows.append(
+                {
+                    "labels per class": label_text(n),
+                    "approach": approach,
+                    "difference (points)": round(100 * p["mean"], 1),
+                    "95% interval": f"[{100 * p['low']:+.1f}, {100 * p['high']:+.1f}]",
+                    "seeds won": f"{p['won']}/{len(p['seeds'])}",
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+# --- compute to reach a target ------------------------------------------------------------------------
+
+TARGET_FRACTION = 0.9  # the compute comparison asks: how much to reach 90% of the best final accuracy?
+
+
+def pretraining_cost() -> dict:
+    """What the shipped letter model cost to train, from the record written beside it: FLOPs and seconds."""
+    record = json.loads(checkpoint.SOURCE_CHECKPOINT.with_suffix(".json").read_text())
+    return {
+        "flops": record["recipe"]["steps"] * record["flops_per_step"],
+        "seconds": record["train_seconds"],
+        "steps": record["recipe"]["steps"],
+        "machine": record["machine"],
+    }
+
+
+def target_accuracy(chosen: pd.DataFrame, labels_per_class: int, fraction: float = TARGET_FRACTION) -> float:
+    """`fraction` of the best approach's mean final validation accuracy at this budget."""
+    at = chosen[chosen.labels_per_class == labels_per_class]
+    return fraction * at.groupby("approach").val_acc.mean().max()
+
+
+def cost_to_reach(row: pd.Series | dict, target: float) -> dict | None:
+    """{"steps", "flops", "seconds"} at which one trial first reached `target` validation accuracy, or None.
+
+    A CNN may stop at the first point of its recorded curve at or above the target: its bill is its
+    preparation (LP-FT's probe) plus the steps so far. A logistic regression has no steps: it pays its
+    whole fit, and reaches the target only if its final accuracy does.
+    """
+    if row["approach"] not in trials.CNN_APPROACHES:
+        if row["val_acc"] < target:
+            return None
+        return {"steps": None, "flops": float(row["train_flops"]), "seconds": float(row["seconds"])}
+    for step, accuracy, seconds in row["curve"]:
+        if accuracy >= target:
+            return {"steps": step, "flops": row["prep_flops"] + step * row["flops_per_step"], "seconds": seconds}
+    return None
+
+
+def reach_table(chosen: pd.DataFrame, fraction: float = TARGET_FRACTION) -> pd.DataFrame:
+    """Per approach and budget, over seeds: how many reached the target, and the median and range of
+    steps, FLOPs and seconds to reach it. A seed that never reached it counts as infinitely expensive,
+    so a median is finite only when more than half the seeds got there."""
+    rows = []
+    for n in budgets(chosen):
+        target = target_accuracy(chosen, n, fraction)
+        for approach in APPROACHES:
+            group = chosen[(chosen.approach == approach) & (chosen.labels_per_class == n)]
+            if group.empty:
+                continue
+            reached = [cost_to_reach(row, target) for _, row in group.iterrows()]
+            row = {"approach": approach, "labels_per_class": n, "target": target}
+            row["reached"] = sum(r is not None for r in reached)
+            row["seeds"] = len(reached)
+            for measure in ("steps", "flops", "seconds"):
+                values = [
+                    math.inf if r is None else (r[measure] if r[measure] is not None else math.nan) for r in reached
+                ]
+                finite = [v for v in values if math.isfinite(v)]
+                row[f"median {measure}"] = float(np.median(values))
+                row[f"min {measure}"] = min(finite) if finite else math.nan
+                row[f"max {measure}"] = max(finite) if finite else math.nan
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def search_flops(results: dict[str, pd.DataFrame], approach: str, labels_per_class: int) -> float:
+    """FLOPs of the budget-true setting search: every setting, every development seed, run in full. Paid once."""
+    dev = results["dev"]
+    return float(dev[(dev.approach == approach) & (dev.labels_per_class == labels_per_class)].train_flops.sum())
+
+
+def break_even(results: dict[str, pd.DataFrame], chosen: pd.DataFrame, approach: str, labels_per_class: int) -> dict:
+    """When does pretraining pay for itself in compute, against from scratch, at equal outcome?
+
+    Over N tasks, transfer costs P + S_t + N * c_t (pretraining, its recipe search, its runs to the target)
+    and from scratch S_s + N * c_s. Break-even N = (P + S_t - S_s) / (c_s - c_t), when c_s > c_t.
+    """
+    reach = reach_table(chosen)
+    at = reach[reach.labels_per_class == labels_per_class].set_index("approach")
+    c_t, c_s = at.loc[approach, "median flops"], at.loc["from scratch", "median flops"]
+    one_off = pretraining_cost()["flops"] + search_flops(results, approach, labels_per_class)
+    one_off_scratch = search_flops(results, "from scratch", labels_per_class)
+    verdict = {"transfer_flops": c_t, "scratch_flops": c_s, "one_off": one_off, "one_off_scratch": one_off_scratch}
+    if not math.isfinite(c_t):
+        return {**verdict, "n": None, "why": f"{approach} does not reach the target in most seeds"}
+    if not math.isfinite(c_s):
+        return {
+            **verdict,
+            "n": None,
+            "why": "from scratch does not reach the target in most seeds: transfer buys accuracy",
+        }
+    if c_s <= c_t:
+        return {**verdict, "n": math.inf, "why": "from scratch reaches the target for no more compute: never"}
+    return {**verdict, "n": math.ceil((one_off - one_off_scratch) / (c_s - c_t)), "why": ""}
+
+
+# --- what the notebooks show -----------------------------------------------------------------------
+
+
+def recipes_table(results: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The frozen recipe of each approach at each budget, as the development pairing chose it."""
+    recipes = dev_recipes(results["dev"])
+    table = pd.DataFrame(
+        {label_text(n): {a: f"{knob(a)} {recipes[a, n]:g}" for a in APPROACHES} for n in trials.LABELS_PER_CLASS}
+    )
+    return table.rename_axis("approach").rename_axis("labels per class", axis=1)
+
+
+def difference_sentence(chosen: pd.DataFrame, approach: str, baseline: str, labels_per_class: int) -> str:
+    """A sentence stating a paired comparison, computed: mean difference, its 95% interval, seeds won."""
+    p = paired(chosen, approach, baseline, labels_per_class)
+    n = len(p["seeds"])
+    if math.isnan(p["low"]):
+        verdict = "one seed only, so no interval"
+    elif p["low"] > 0:
+        verdict = "ahead: the interval lies above zero"
+    elif p["high"] < 0:
+        verdict = "behind: the interval lies below zero"
+    else:
+        verdict = "not distinguishable: the interval includes zero"
+    return (
+        f"{approach} minus {baseline} at {label_text(labels_per_class)} labels per class: "
+        f"{100 * p['mean']:+.1f} points (95% interval {100 * p['low']:+.1f} to {100 * p['high']:+.1f}), "
+        f"ahead in {p['won']} of {n} seeds; {verdict}"
+    )
+
+
+def contrast_table(results: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Test accuracy (%) with the budget-true recipe and with the setting chosen on 200 validation digits."""
+    true, tuned = budget_true(results), validation_tuned(results)
+    rows = []
+    for n in trials.CONTRAST_LABELS:
+        for approach in APPROACHES:
+            pick = [
+                t[(t.approach == approach) & (t.labels_per_class == n) & t.seed.isin(trials.CONTRAST_SEEDS)]
+                .set_index("seed")
+                .test_acc
+                for t in (true, tuned)
+            ]
+            mean, low, high = mean_interval(pick[1] - pick[0])
+            rows.append(
+                {
+                    "labels per class": n,
+                    "approach": approach,
+                    "budget-true (%)": round(100 * pick[0].mean(), 1),
+                    "200 validation digits (%)": round(100 * pick[1].mean(), 1),
+                    "difference (points)": round(100 * mean, 1),
+                    "95% interval": f"[{100 * low:+.1f}, {100 * high:+.1f}]",
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def reach_summary(chosen: pd.DataFrame, fraction: float = TARGET_FRACTION) -> pd.DataFrame:
+    """reach_table, formatted for reading: the target, seeds that reached it, median steps, FLOPs and seconds."""
+    reach = reach_table(chosen, fraction)
+    return pd.DataFrame(
+        {
+            "labels per class": [label_text(n) for n in reach.labels_per_class],
+            "approach": reach.approach,
+            "target (val. acc.)": [f"{t:.1%}" for t in reach.target],
+            "seeds reaching it": [f"{r}/{n}" for r, n in zip(reach.reached, reach.seeds)],
+            "median steps": [_median_text(row, "steps", ".0f") for _, row in reach.iterrows()],
+            "median FLOPs": [_median_text(row, "flops", ".2e") for _, row in reach.iterrows()],
+            "median seconds": [_median_text(row, "seconds", ".2f") for _, row in reach.iterrows()],
+        }
+    )
+
+
+def break_even_table(results: dict[str, pd.DataFrame], chosen: pd.DataFrame) -> pd.DataFrame:
+    """Per budget, for the transfer approach chosen on the development pairing: the break-even number of tasks."""
+    rows = []
+    for n in budgets(chosen):
+        approach = dev_best_transfer(results, n)
+        b = break_even(results, chosen, approach, n)
+        finite = b["n"] is not None and math.isfinite(b["n"])
+        rows.append(
+            {
+                "labels per class": label_text(n),
+                "transfer approach (chosen on dev)": approach,
+                "FLOPs to target, transfer": b["transfer_flops"],
+                "FLOPs to target, from scratch": b["scratch_flops"],
+                "one-off FLOPs (pretraining + search)": b["one_off"],
+                "break-even tasks": f"{b['n']:,}" if finite else b["why"],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def lookup(chosen: pd.DataFrame, approach: str, labels_per_class: int) -> pd.DataFrame:
+    """The chosen trials of one approach and label budget, one row per seed."""
+    rows = chosen[(chosen.approach == approach) & (chosen.labels_per_class == labels_per_class)]
+    return rows.sort_values("seed").reset_index(drop=True)
+
+
+def rerun(row: pd.Series | dict) -> dict:
+    """Train a cached trial again, now; returns the fresh row (compare it with `row`)."""
+    fields = {name: row[name] for name in Trial.__dataclass_fields__}
+    fields.update(labels_per_class=int(fields["labels_per_class"]), seed=int(fields["seed"]))
+    fields.update(steps=int(fields["steps"]), batch_size=int(fields["batch_size"]))
+    fields = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in fields.items()}
+    return trials.run_trial(Trial(**fields))
+
+
+# --- the report ---------------------------------------------------------------------------------------
+
+
+def _interval(low: float, high: float, sign: str = "") -> str:
+    if math.isnan(low):
+        return "(one seed)"
+    return f"[{100 * low:{sign}.1f}, {100 * high:{sign}.1f}]"
+
+
+def _median_text(row: pd.Series, measure: str, fmt: str) -> str:
+    value = row[f"median {measure}"]
+    if math.isinf(value):
+        return "not reached"
+    return "-" if math.isnan(value) else format(value, fmt)
+
+
+def budget_report(results: dict[str, pd.DataFrame], chosen: pd.DataFrame, labels_per_class: int) -> str:
+    """One budget: accuracy with interval, paired difference against from scratch, and compute to the target."""
+    summary = summarise(chosen).set_index(["approach", "labels_per_class"])
+    reach = reach_table(chosen).set_index(["approach", "labels_per_class"])
+    n = labels_per_class
+    seeds = summary.loc[("from scratch", n), "seeds"]
+    target = target_accuracy(chosen, n)
+    lines = [
+        f"{label_text(n)} label{'' if n == 1 else 's'} per class ({seeds} seeds); "
+        f"compute target: {target:.1%} validation accuracy",
+        f"{'approach':<20} {'test accuracy [95%]':>22} {'minus scratch [95%]':>25} {'won':>6} "
+        f"{'reached':>8} {'steps':>11} {'FLOPs':>11} {'seconds':>11}",
+    ]
+    for approach in APPROACHES:
+        row, to = summary.loc[(approach, n)], reach.loc[(approach, n)]
+        if approach == "from scratch":
+            versus, won = "", ""
+        else:
+            p = paired(chosen, approach, "from scratch", n)
+            versus = f"{100 * p['mean']:+.1f} {_interval(p['low'], p['high'], '+')}"
+            won = f"{p['won']}/{len(p['seeds'])}"
+        lines.append(
+            f"{approach:<20} {row.accuracy:>6.1%} {_interval(row.low, row.high):>15} {versus:>25} {won:>6} "
+            f"{int(to.reached):>4}/{int(to.seeds):<3} {_median_text(to, 'steps', '.0f'):>11} "
+            f"{_median_text(to, 'flops', '.2e'):>11} {_median_text(to, 'seconds', '.2f'):>11}"
+        )
+    return "\n".join(lines)
+
+
+def break_even_report(results: dict[str, pd.DataFrame], chosen: pd.DataFrame) -> str:
+    pre = pretraining_cost()
+    lines = [
+        f"Pretraining the letter model: {pre['flops']:.2e} FLOPs ({pre['seconds']:.0f} s on "
+        f"{pre['machine']['cpu_count']} CPU cores). Break-even number of tasks for the transfer approach "
+        f"chosen on the development pairing, at equal outcome (the compute target above):",
+        f"{'labels/class':>12} {'approach':<14} {'FLOPs/task':>11} {'scratch':>11} {'one-off':>11} "
+        f"{'break-even N':>40}",
+    ]
+    for n in budgets(chosen):
+        approach = dev_best_transfer(results, n)
+        b = break_even(results, chosen, approach, n)
+        verdict = b["why"] if b["n"] is None or math.isinf(b["n"]) else f"{b['n']:,} tasks"
+        lines.append(
+            f"{label_text(n):>12} {approach:<14} {b['transfer_flops']:>11.2e} {b['scratch_flops']:>11.2e} "
+            f"{b['one_off']:>11.2e} {verdict:>40}"
+        )
+    return "\n".join(lines)
+
+
+def contrast_report(results: dict[str, pd.DataFrame]) -> str:
+    """Budget-true against tuning on 200 validation digits, paired over the contrast seeds."""
+    both = pd.concat(
+        [budget_true(results).assign(protocol="budget-true"), validation_tuned(results).assign(protocol="200 val")]
+    )
+    both = both[both.labels_per_class.isin(trials.CONTRAST_LABELS) & both.seed.isin(trials.CONTRAST_SEEDS)]
+    lines = [
+        f"What 200 spare labelled digits buy for tuning ({len(trials.CONTRAST_SEEDS)} seeds): "
+        f"test accuracy when each setting is chosen on them, against the budget-true recipe",
+        f"{'labels/class':>12} {'approach':<20} {'budget-true':>11} {'200 val':>8} {'difference [95%]':>24}",
+    ]
+    for n in trials.CONTRAST_LABELS:
+        for approach in APPROACHES:
+            rows = both[(both.approach == approach) & (both.labels_per_class == n)]
+            true, tuned = (rows[rows.protocol == p].set_index("seed").test_acc for p in ("budget-true", "200 val"))
+            mean, low, high = mean_interval((tuned - true).dropna())
+            lines.append(
+                f"{n:>12} {approach:<20} {true.mean():>11.1%} {tuned.mean():>8.1%} "
+                f"{100 * mean:>+7.1f} {_interval(low, high, '+'):>16}"
+            )
+    return "\n".join(lines)
+
+
+def report(results: dict[str, pd.DataFrame]) -> str:
+    """The whole comparison as text: what `python -m helpers.results report` and `make demo` print."""
+    chosen = budget_true(results)
+    typical = summarise(chosen).accuracy.median()
+    parts = [
+        "Letters -> handwritten digits, budget-true: each approach's setting was tuned on Fashion-MNIST "
+        "at the same labels per class, then frozen; at k labels per class no other labelled digit informs "
+        "any choice. Test accuracy on 899 digits: mean over seeds [95% t-interval]; 'minus scratch' is the "
+        "paired difference in points (same digits, seed by seed) [95% interval] and seeds won. "
+        f"One accuracy near {typical:.0%} measured on 899 digits has a standard error of "
+        f"{100 * test_set_error(typical):.1f} points. Compute: per seed, the steps, FLOPs and seconds "
+        f"of training until the validation curve first reaches {TARGET_FRACTION:.0%} of the best final "
+        "validation accuracy at that budget (median over seeds; 'reached' counts the seeds).",
+    ]
+    parts += [budget_report(results, chosen, n) for n in budgets(chosen)]
+    parts += [break_even_report(results, chosen), contrast_report(results)]
+    return "\n\n".join(parts)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m helpers.results", description=__doc__.split("\n")[0])
+    parser.add_argument("command", choices=["report"])
+    parser.add_argument("--path", type=Path, default=RESULTS_PATH)
+    args = parser.parse_args(argv)
+    print(report(load_results(args.path)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,96 @@
+"""Run the sweep behind notebooks 02-05 and keep every result in data/results/experiments.json.
+
+    python -m tools.sweep fill      # compute only the trials missing from the cache
+    python -m tools.sweep rebuild   # recompute everything into a fresh file (make rebuild-caches)
+
+First the development sweep (every setting of every approach on Fashion-MNIST) and the
+contrast grid on the digits; then, from the recipes the development sweep chose, the rest of
+the digits trials. Every result is saved as soon as it is computed, so an interrupted sweep
+keeps its work, and each is stored under a key of its whole configuration (helpers.trials).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import time
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+
+import pandas as pd
+from tqdm.auto import tqdm
+
+from helpers import cost, results, trials
+from helpers.core import write_text_atomically
+from helpers.trials import Trial
+
+
+def save_cache(rows: dict[str, dict], path: Path = results.RESULTS_PATH) -> Path:
+    """Write the whole cache atomically: a crash never half-writes it."""
+    payload = {"format": 2, "machine": cost.hardware_fingerprint(), "rows": rows}
+    return write_text_atomically(path, json.dumps(payload, indent=0))
+
+
+def compute(planned: list[Trial], path: Path | None, workers: int = 1, progress: bool = True) -> pd.DataFrame:
+    """Rows of `planned` (one per trial), computing only those not cached; path=None keeps nothing on disk."""
+    cached = results.load_cache(path) if path is not None else {}
+    missing = [trial for trial in planned if trial.key() not in cached]
+    bar = tqdm(total=len(missing), desc="trials", disable=not progress or not missing)
+    for trial, row in _run_all(missing, workers):
+        cached[trial.key()] = row
+        if path is not None:
+            save_cache(cached, path)  # after every trial: an interrupted sweep keeps its work
+        bar.update()
+    bar.close()
+    return pd.DataFrame([cached[trial.key()] for trial in planned], columns=results.COLUMNS)
+
+
+def _run_all(planned: list[Trial], workers: int) -> Iterator[tuple[Trial, dict]]:
+    if workers <= 1:
+        for trial in planned:
+            yield trial, trials.run_trial(trial)
+        return
+    # One thread per trial, one trial per core; "spawn" starts clean processes on every OS.
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {pool.submit(trials.run_trial, trial): trial for trial in planned}
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+
+
+def fill(path: Path, workers: int) -> None:
+    """Compute what the current plan lacks: the development sweep and contrast grid first, then the rest.
+
+    Rows of trials the plan no longer asks for (an old recipe's runs, say) are dropped at the end.
+    """
+    contrast = trials.grid(labels_per_class=trials.CONTRAST_LABELS, seeds=trials.CONTRAST_SEEDS)
+    dev = compute(trials.dev_grid() + contrast, path, workers).iloc[: len(trials.dev_grid())]
+    digits = trials.digits_plan(results.dev_recipes(dev))
+    compute(digits, path, workers)
+    planned = {trial.key() for trial in trials.dev_grid() + digits}
+    cached = results.load_cache(path)
+    if set(cached) - planned:
+        save_cache({key: row for key, row in cached.items() if key in planned}, path)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m tools.sweep", description=__doc__.split("\n")[0])
+    parser.add_argument("command", choices=["fill", "rebuild"])
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="trials run in parallel")
+    parser.add_argument("--path", type=Path, default=results.RESULTS_PATH)
+    args = parser.parse_args(argv)
+    start = time.perf_counter()
+    if args.command == "rebuild":  # compute everything into a fresh file, then replace the old one
+        staged = args.path.with_name("rebuild-" + args.path.name)
+        fill(staged, args.workers)
+        os.replace(staged, args.path)
+    else:
+        fill(args.path, args.workers)
+    print(f"{args.command}: done in {time.perf_counter() - start:.0f} s with {args.workers} worker(s).")
+    print(results.report(results.load_results(args.path)))
+
+
+if __name__ == "__main__":
+    main()
