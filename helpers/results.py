@@ -329,6 +329,13 @@ def recipes_table(results: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return table.rename_axis("approach").rename_axis("labels per class", axis=1)
 
 
+def budget_phrase(labels_per_class: int) -> str:
+    """A label budget in words: "1 label per class", "5 labels per class", "the whole pool"."""
+    if labels_per_class == ALL:
+        return "the whole pool"
+    return f"{labels_per_class} label{'' if labels_per_class == 1 else 's'} per class"
+
+
 def difference_sentence(chosen: pd.DataFrame, approach: str, baseline: str, labels_per_class: int) -> str:
     """A sentence stating a paired comparison, computed: mean difference, its 95% interval, seeds won."""
     p = paired(chosen, approach, baseline, labels_per_class)
@@ -342,7 +349,7 @@ def difference_sentence(chosen: pd.DataFrame, approach: str, baseline: str, labe
     else:
         verdict = "not distinguishable: the interval includes zero"
     return (
-        f"{approach} minus {baseline} at {label_text(labels_per_class)} labels per class: "
+        f"{approach} minus {baseline} with {budget_phrase(labels_per_class)}: "
         f"{100 * p['mean']:+.1f} points (95% interval {100 * p['low']:+.1f} to {100 * p['high']:+.1f}), "
         f"ahead in {p['won']} of {n} seeds; {verdict}"
     )
@@ -404,7 +411,7 @@ def break_even_table(results: dict[str, pd.DataFrame], chosen: pd.DataFrame) -> 
                 "FLOPs to target, transfer": b["transfer_flops"],
                 "FLOPs to target, from scratch": b["scratch_flops"],
                 "one-off FLOPs (pretraining + search)": b["one_off"],
-                "break-even tasks": f"{b['n']:,}" if finite else b["why"],
+                "break-even tasks": f"{b['n']:,} tasks" if finite else b["why"],
             }
         )
     return pd.DataFrame(rows)
