@@ -260,6 +260,10 @@ def test_break_even_is_the_one_off_cost_over_the_saving_per_task(monkeypatch):
     assert (b["transfer_flops"], b["scratch_flops"]) == (10.0, 40.0)
     assert b["one_off"] == 3000 + search_fine_tune and b["one_off_scratch"] == search_scratch
     assert b["n"] == math.ceil((3000 + search_fine_tune - search_scratch) / (40 - 10)) == 120
+    assert math.isinf(b["full_run_n"])  # full 400-step runs cost the same either way: no saving to amortise
+    chosen.loc[chosen.approach == "from scratch", "train_flops"] = 200.0
+    full = results.break_even(made_up, chosen, "fine-tune", 1)["full_run_n"]
+    assert full == math.ceil((3000 + search_fine_tune - search_scratch) / (200 - 100)) == 36
     chosen["curve"] = [curve_fast] * len(chosen)  # scratch as fast as transfer: pretraining never pays
     assert math.isinf(results.break_even(made_up, chosen, "fine-tune", 1)["n"])
 
