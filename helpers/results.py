@@ -309,9 +309,7 @@ def break_even(results: dict[str, pd.DataFrame], chosen: pd.DataFrame, approach:
     at_budget = chosen[chosen.labels_per_class == labels_per_class]
     full_t = at_budget[at_budget.approach == approach].train_flops.mean()
     full_s = at_budget[at_budget.approach == "from scratch"].train_flops.mean()
-    verdict["full_run_n"] = (
-        math.ceil((one_off - one_off_scratch) / (full_s - full_t)) if full_s > full_t else math.inf
-    )
+    verdict["full_run_n"] = math.ceil((one_off - one_off_scratch) / (full_s - full_t)) if full_s > full_t else math.inf
     if not math.isfinite(c_t):
         return {**verdict, "n": None, "why": f"{approach} does not reach the target in most seeds"}
     if not math.isfinite(c_s):
