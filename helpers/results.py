@@ -50,8 +50,8 @@ def load_cache(path: Path = RESULTS_PATH) -> dict[str, dict]:
             raise TypeError(f"'rows' is a {type(rows).__name__}, not a dict")
     except (json.JSONDecodeError, KeyError, TypeError) as error:
         raise ExperimentError(
-            f"The results cache {path} is not a cache this version wrote ({error!r}). "
-            f"Rebuild it with `make rebuild-caches`, or delete it to start empty."
+            f"The results cache {path} is not a cache this version wrote ({error!r}). Restore the shipped one "
+            f"with `{checkpoint.restore_command(path)}`, or rebuild it with `make rebuild-caches` (about an hour)."
         ) from error
     return rows
 
@@ -83,11 +83,13 @@ def dev_recipes(dev: pd.DataFrame) -> dict[tuple[str, int], float]:
 
 
 def load_results(path: Path = RESULTS_PATH) -> dict[str, pd.DataFrame]:
-    """{"dev": the development sweep, "digits": every digits trial}, checked against the current plan."""
+    """{"dev": the development sweep, "digits": every digits trial of the five approaches, "strategies":
+    notebook 04's other two fine-tuning strategies}, checked against the current plan."""
     rows = load_cache(path)
     dev = collect(trials.dev_grid(), rows, path)
-    digits = collect(trials.digits_plan(dev_recipes(dev)), rows, path)
-    return {"dev": dev, "digits": digits}
+    recipes = dev_recipes(dev)
+    digits = collect(trials.digits_plan(recipes), rows, path)
+    return {"dev": dev, "digits": digits, "strategies": collect(trials.strategies_plan(recipes), rows, path)}
 
 
 # --- choosing a setting per approach, two ways ------------------------------------------------

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
+from tqdm import tqdm  # a text bar, for the command line; notebooks show live curves instead
 
 from helpers.core import Dataset
 from helpers.data import to_float
@@ -146,7 +146,7 @@ def fit(
     val_set: Dataset | None = None,
     param_groups: list[dict] | None = None,
     callback: Callable[[dict], None] | None = None,
-    progress: bool = True,
+    progress: bool = False,
     frozen_bn_eval: bool = True,
     device: torch.device | None = None,
     eval_at: Collection[int] | None = None,

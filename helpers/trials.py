@@ -58,7 +58,14 @@ GRIDS = {
     "fine-tune": {"lr": (1e-3, 3e-3, 1e-2, 3e-2)},
     "LP-FT": {"lr": (3e-4, 1e-3, 3e-3, 1e-2)},  # starts from a trained head, so it starts gentler
 }
-USES_PRETRAINING = ("linear probe", "fine-tune", "LP-FT")
+# Notebook 04's two other fine-tuning strategies, cached at one budget only: they take fine-tuning's
+# recipe rate at that budget (not one tuned for them), on the headline seeds.
+STRATEGIES = ("discriminative lr", "gradual unfreezing")
+STRATEGY_LABELS = 2
+DISCRIMINATIVE_DECAY = 0.3  # each block down from the head trains at 0.3 times the rate of the one above
+for _strategy in STRATEGIES:
+    GRIDS[_strategy] = {"lr": GRIDS["fine-tune"]["lr"]}
+USES_PRETRAINING = ("linear probe", "fine-tune", "LP-FT")  # of APPROACHES (the STRATEGIES pretrain too)
 CNN_APPROACHES = ("from scratch", "fine-tune", "LP-FT")  # trained for STEPS optimiser steps
 TASKS = ("digits", "fashion")
 
@@ -147,6 +154,12 @@ def digits_plan(recipes: dict[tuple[str, int], float]) -> list[Trial]:
             for seed in seeds_for(n):
                 plan.append(Trial(approach, n, seed, **{knob(approach): recipes[approach, n]}))
     return list(dict.fromkeys(plan))  # the contrast grid already holds some of these
+
+
+def strategies_plan(recipes: dict[tuple[str, int], float]) -> list[Trial]:
+    """Discriminative rates and gradual unfreezing at STRATEGY_LABELS, with fine-tuning's recipe rate."""
+    lr = recipes["fine-tune", STRATEGY_LABELS]
+    return [Trial(s, STRATEGY_LABELS, seed, lr=lr) for s in STRATEGIES for seed in seeds_for(STRATEGY_LABELS)]
 
 
 # --- what a result depends on --------------------------------------------------------------
@@ -279,7 +292,7 @@ def make_cnn(approach: str, subset: Dataset, seed: int) -> tuple[models.CNN, int
     if approach == "from scratch":
         return models.make_model(models.CNNConfig(num_classes=10), seed=seed), 0, 0.0
     model = transfer.pretrained_model(10, seed=seed)
-    if approach == "fine-tune":
+    if approach in ("fine-tune", *STRATEGIES):
         return model, 0, 0.0
     start = time.perf_counter()  # LP-FT: a linear probe first, then everything trains
     transfer.linear_probe(model, subset, method="sklearn")
@@ -292,9 +305,18 @@ def _run_cnn(trial: Trial, subset: Dataset) -> dict:
     model, prep_flops, prep_seconds = make_cnn(trial.approach, subset, trial.seed)
     _, val, test = task_splits(trial.task)
     config = train.TrainConfig(steps=trial.steps, batch_size=trial.batch_size, lr=trial.lr, seed=trial.seed)
-    curve_steps = [s for s in CURVE_STEPS if s <= trial.steps] if val is not None else []
-    history = train.fit(model, subset, config, val, progress=False, device=torch.device("cpu"), eval_at=curve_steps)
-    per_step = cost.flops_per_step(model, min(trial.batch_size, len(subset)))["total"]
+    if trial.approach == "gradual unfreezing":  # stages of its own; no curve at the shared steps
+        history, train_flops = transfer.gradual_unfreezing(model, subset, config)
+        per_step = train_flops / trial.steps
+    else:
+        curve_steps = [s for s in CURVE_STEPS if s <= trial.steps] if val is not None else []
+        groups = None
+        if trial.approach == "discriminative lr":
+            groups = transfer.param_groups(model, head_lr=trial.lr, decay=DISCRIMINATIVE_DECAY)
+        history = train.fit(
+            model, subset, config, val, param_groups=groups, device=torch.device("cpu"), eval_at=curve_steps
+        )
+        per_step = cost.flops_per_step(model, min(trial.batch_size, len(subset)))["total"]
     curve = [[row["step"], row["val_acc"], prep_seconds + row["seconds"]] for row in history.rows if "val_acc" in row]
     return {
         "val_acc": history.last.get("val_acc"),

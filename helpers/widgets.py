@@ -91,7 +91,10 @@ def console_table(rows: pd.DataFrame) -> pd.DataFrame:
     table = rows[["seed", "lr", "C", "train_images", "test_acc", "train_flops", "seconds"]].copy()
     table = table.dropna(axis=1, how="all")  # a CNN has no C, a logistic regression no lr
     table["test_acc"] = (100 * table["test_acc"]).round(1)
-    return table.rename(columns={"test_acc": "test accuracy (%)", "train_images": "images", "train_flops": "FLOPs"})
+    table["train_flops"] = [f"{flops:.2e}" for flops in table["train_flops"]]  # 3.54e+11, not 354401341440
+    table["seconds"] = table["seconds"].round(1)
+    renamed = {"test_acc": "test accuracy (%)", "train_images": "images", "train_flops": "training FLOPs"}
+    return table.rename(columns={**renamed, "seconds": "seconds (one thread)"}).set_index("seed")
 
 
 def console_summary(rows: pd.DataFrame) -> str:

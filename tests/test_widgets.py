@@ -1,5 +1,7 @@
 """helpers.widgets: each control is wired to what it redraws (checked without a browser)."""
 
+import re
+
 import ipywidgets as widgets
 import matplotlib
 import pytest
@@ -47,6 +49,8 @@ def test_the_console_summary_says_one_seed_instead_of_nan(chosen):
     assert "95% interval" in lab_widgets.console_summary(rows) and "10 seeds" in lab_widgets.console_summary(rows)
     table = lab_widgets.console_table(rows)
     assert "C" not in table.columns and table["test accuracy (%)"].max() > 1  # percent, not a fraction
+    assert all(re.fullmatch(r"\d\.\d\de\+\d\d", flops) for flops in table["training FLOPs"])  # 3.54e+11
+    assert (table["seconds (one thread)"] == table["seconds (one thread)"].round(1)).all()
 
 
 def test_the_label_slider_redraws_the_chosen_budget(chosen, monkeypatch):

@@ -1,29 +1,63 @@
-"""Execute every notebook headless at classroom settings; write executed copies and HTML to a build folder.
+"""Execute every notebook headless at classroom settings; write executed copies, HTML and timings to a build folder.
 
-python -m tools.demo --build build [--smoke]
+python -m tools.demo --build build [--smoke]     # run them all; append this run to build/timings.json
+python -m tools.demo --times                     # the recorded classroom runs: each notebook's range
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
+import json
 import os
+import platform
+import shutil
 import signal
 import subprocess
 import sys
 import time
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import nbformat
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import ExecutePreprocessor
 
-from helpers import results
+from helpers import cost, results
 from helpers.core import write_text_atomically
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+REPO = Path(__file__).resolve().parent.parent
+NOTEBOOKS = REPO / "notebooks"
+WIDGETS_EMBED = Path(__file__).resolve().parent / "vendor" / "html-manager" / "embed.js"
+PACKAGES = ("torch", "ipykernel", "jupyter_client", "nbclient", "pyzmq", "tornado", "ipywidgets", "nbconvert")
+TIME_LIMIT_S = 300  # per notebook: each takes at most about 90 s at classroom settings on 2 cores
+BUDGET_S = 90  # what a notebook may take at classroom settings (printed when it is exceeded)
 
 
-def execute(notebook: Path, build: Path, timeout: int = 900) -> tuple[Path, Path, float]:
+def notebook_title(nb: nbformat.NotebookNode) -> str:
+    """The first Markdown heading, without its '#': the HTML page's title."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and cell.source.startswith("#"):
+            return cell.source.splitlines()[0].lstrip("#").strip()
+    return "Transfer Lab"
+
+
+def to_html(nb: nbformat.NotebookNode) -> str:
+    """An HTML page whose widgets render from their saved state with no network.
+
+    nbconvert's default page loads require.js from cdnjs and the widget manager from unpkg; here the
+    widget manager is the vendored standalone build, copied beside the page (see write_html_assets).
+    """
+    exporter = HTMLExporter(widget_renderer_url="widgets-embed.js", require_js_url="data:text/javascript,")
+    return exporter.from_notebook_node(nb, resources={"metadata": {"name": notebook_title(nb)}})[0]
+
+
+def write_html_assets(html_dir: Path) -> None:
+    html_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(WIDGETS_EMBED, html_dir / "widgets-embed.js")
+
+
+def execute(notebook: Path, build: Path, timeout: int = TIME_LIMIT_S) -> tuple[Path, Path, float]:
     """Run one notebook in its own folder; write the executed .ipynb and .html atomically."""
     nb = nbformat.read(notebook, as_version=4)
     start = time.perf_counter()
@@ -33,57 +67,117 @@ def execute(notebook: Path, build: Path, timeout: int = 900) -> tuple[Path, Path
     seconds = time.perf_counter() - start
     executed = build / "notebooks" / notebook.name
     html = build / "html" / notebook.with_suffix(".html").name
-    for path, text in ((executed, nbformat.writes(nb)), (html, HTMLExporter().from_notebook_node(nb)[0])):
-        write_text_atomically(path, text)
+    write_text_atomically(executed, nbformat.writes(nb))
+    write_html_assets(html.parent)
+    write_text_atomically(html, to_html(nb))
     return executed, html, seconds
 
 
-TIME_LIMIT_S = 900  # per notebook; the slowest takes about 90 s at classroom settings on 2 cores
+def execute_with_time_limit(notebook: Path, build: Path) -> float:
+    """Execute one notebook in a child process (its own kernel); stop it and fail if it overruns.
 
-
-def execute_with_time_limit(notebook: Path, build: Path, attempts: int = 2) -> float:
-    """Execute one notebook in a child process; if it overruns the time limit, kill it and try again.
-
-    A headless kernel client can, rarely, wait for ever on a message the kernel never delivers;
-    a fresh process and kernel do not inherit that.
+    No retry: a notebook that overruns is a bug to find (benchmarks/kernel_runs.py records which
+    messages of the stuck cell arrived), not to hide.
     """
     command = [sys.executable, "-m", "tools.demo", "--build", str(build), "--one", str(notebook)]
-    for attempt in range(1, attempts + 1):
-        start = time.perf_counter()
-        child = subprocess.Popen(command, start_new_session=True)  # its own group: the kernel goes with it
+    start = time.perf_counter()
+    child = subprocess.Popen(command, start_new_session=True)  # its own group: the kernel goes with it
+    try:
+        if child.wait(timeout=TIME_LIMIT_S) != 0:
+            raise SystemExit(f"{notebook.name} failed; the error is printed above.")
+    except subprocess.TimeoutExpired:
+        if hasattr(os, "killpg"):  # POSIX: the child and its kernel
+            os.killpg(child.pid, signal.SIGKILL)
+        else:  # Windows
+            child.kill()
+        child.wait()
+        raise SystemExit(
+            f"{notebook.name} ran past {TIME_LIMIT_S} s and was stopped. To see where it stalls, run "
+            f"`python benchmarks/kernel_runs.py --runs 1 --notebooks {notebook.name[:2]}`."
+        ) from None
+    return time.perf_counter() - start
+
+
+def package_versions() -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for name in PACKAGES:
         try:
-            if child.wait(timeout=TIME_LIMIT_S) != 0:
-                raise SystemExit(f"{notebook.name} failed; the error is printed above.")
-            return time.perf_counter() - start
-        except subprocess.TimeoutExpired:
-            if hasattr(os, "killpg"):  # POSIX: the child and its kernel
-                os.killpg(child.pid, signal.SIGKILL)
-            else:  # Windows
-                child.kill()
-            child.wait()
-            print(
-                f"  {notebook.name} ran past {TIME_LIMIT_S} s (attempt {attempt} of {attempts}); stopped it.",
-                flush=True,
-            )
-    raise SystemExit(f"{notebook.name} did not finish in {attempts} attempts of {TIME_LIMIT_S} s each.")
+            found[name] = version(name)
+        except PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def run_all(build: Path, smoke: bool) -> dict:
+    """Every notebook in order; returns the timing record of this run."""
+    os.environ["TL_SMOKE"] = "1" if smoke else "0"
+    matmul_before = cost.matmul_flops_per_second() / 1e9
+    print(f"this machine: float32 matmul {matmul_before:.0f} GFLOP/s, {os.cpu_count()} CPU cores\n", flush=True)
+    seconds = {}
+    for notebook in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
+        print(f"running {notebook.name} ...", flush=True)
+        seconds[notebook.name] = round(execute_with_time_limit(notebook, build), 1)
+        over = f"  (over the {BUDGET_S} s a notebook should take)" if seconds[notebook.name] > BUDGET_S else ""
+        html = build / "html" / notebook.with_suffix(".html").name
+        print(f"  {seconds[notebook.name]:5.1f} s  -> {html}{over}", flush=True)
+    return {
+        "date": datetime.datetime.now().isoformat(timespec="seconds"),
+        "smoke": smoke,
+        "machine": {**cost.hardware_fingerprint(), "node": platform.node()},
+        "threads": os.environ.get("TL_THREADS") or "one per core",
+        "matmul_gflops": {"before": round(matmul_before, 1), "after": round(cost.matmul_flops_per_second() / 1e9, 1)},
+        "versions": package_versions(),
+        "seconds": seconds,
+        "total_seconds": round(sum(seconds.values()), 1),
+    }
+
+
+def record_timings(record: dict, path: Path) -> None:
+    """Append this run to the timings file (a JSON list), written atomically."""
+    runs = json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
+    write_text_atomically(path, json.dumps([*runs, record], indent=1) + "\n")
+
+
+def timing_ranges(path: Path) -> str:
+    """Each notebook's range over the recorded classroom runs, with the machines' matmul rates."""
+    runs = [run for run in json.loads(path.read_text(encoding="utf-8")) if not run["smoke"]] if path.exists() else []
+    if not runs:
+        return f"No classroom runs recorded in {path}; run `make demo` first."
+    names = sorted({name for run in runs for name in run["seconds"]})
+    lines = [f"{len(runs)} classroom runs recorded in {path}:"]
+    for name in names:
+        times = [run["seconds"][name] for run in runs if name in run["seconds"]]
+        lines.append(f"  {name:<40} {min(times):6.1f} to {max(times):6.1f} s")
+    totals = [run["total_seconds"] for run in runs]
+    rates = [run["matmul_gflops"]["before"] for run in runs]
+    lines.append(f"  {'all':<40} {min(totals):6.1f} to {max(totals):6.1f} s")
+    lines.append(f"  matmul {min(rates):.0f} to {max(rates):.0f} GFLOP/s, on {runs[-1]['machine']['processor']}")
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m tools.demo", description=__doc__.splitlines()[0])
     parser.add_argument("--build", type=Path, default=Path("build"))
     parser.add_argument("--smoke", action="store_true", help="tiny settings (TL_SMOKE=1), as in CI")
+    parser.add_argument("--times", action="store_true", help="print the recorded classroom runs' ranges")
     parser.add_argument("--one", type=Path, help=argparse.SUPPRESS)  # used by execute_with_time_limit
     args = parser.parse_args(argv)
     build = args.build.resolve()
+    timings = build / "timings.json"
     if args.one:
         execute(args.one, build)
         return
-    os.environ["TL_SMOKE"] = "1" if args.smoke else "0"
-    for notebook in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
-        print(f"running {notebook.name} ...", flush=True)
-        seconds = execute_with_time_limit(notebook, build)
-        print(f"  {seconds:5.1f} s  -> {build / 'html' / notebook.with_suffix('.html').name}", flush=True)
+    if args.times:
+        print(timing_ranges(timings))
+        return
+    record = run_all(build, args.smoke)
+    record_timings(record, timings)
     print(f"\nExecuted notebooks: {build / 'notebooks'}\nHTML copies:        {build / 'html'}")
+    print(
+        f"Timings:            {timings}\n\nAll notebooks: {record['total_seconds']:.0f} s on this machine "
+        f"(matmul {record['matmul_gflops']['before']:.0f} GFLOP/s). On another machine, expect roughly these "
+        "times scaled by this rate over yours (`make benchmark` measures it)."
+    )
     print_report(build)
 
 

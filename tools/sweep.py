@@ -67,7 +67,8 @@ def fill(path: Path, workers: int) -> None:
     """
     contrast = trials.grid(labels_per_class=trials.CONTRAST_LABELS, seeds=trials.CONTRAST_SEEDS)
     dev = compute(trials.dev_grid() + contrast, path, workers).iloc[: len(trials.dev_grid())]
-    digits = trials.digits_plan(results.dev_recipes(dev))
+    recipes = results.dev_recipes(dev)
+    digits = trials.digits_plan(recipes) + trials.strategies_plan(recipes)
     compute(digits, path, workers)
     planned = {trial.key() for trial in trials.dev_grid() + digits}
     cached = results.load_cache(path)

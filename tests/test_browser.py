@@ -1,0 +1,268 @@
+"""The notebooks in a real browser: JupyterLab from .venv, driven in Debian's Chromium by Playwright.
+
+`make test-browser` runs only this file. For each notebook it opens JupyterLab (smoke settings,
+TL_SMOKE=1, on a copy of notebooks/ so nothing is saved over the sources), runs all cells and checks:
+no cell raised, every widget rendered (no "Error displaying widget", no raw `IntSlider(...)` text),
+no widget label or button text is cut. In 05 it moves the label-budget slider and works the console
+(approach, budget, one seed, the rerun button) and checks that what is displayed changes. It also
+opens one HTML copy, as `make demo` writes it, with every network request refused and checks that its
+widgets render and that the page carries the notebook's title. Screenshots go to build/browser/.
+
+Skipped, with the reason printed, when Playwright or Chromium is missing (`apt-get install chromium`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tools import demo
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed: pip install -e '.[dev]'")
+
+REPO = Path(__file__).resolve().parent.parent
+SHOTS = REPO / "build" / "browser"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+WIDGETS_EXPECTED = {"01": 1, "02": 1, "03": 1, "05": 3}  # interactive outputs each notebook builds, at least
+RUN_LIMIT_S = 240  # one notebook's "Run All" in smoke mode (each takes well under a minute)
+# Without these, Chromium tries Google's services at start-up; the machine may have no network at all.
+CHROMIUM_ARGS = [
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+# No autosave (nothing is written back), the notebook's kernel starts without a dialog, no news prompt.
+LAB_SETTINGS = {
+    "@jupyterlab/docmanager-extension/plugin": {"autosave": False, "autoStartDefaultKernel": True},
+    "@jupyterlab/apputils-extension/notification": {"fetchNews": "false"},
+}
+RAW_WIDGET_TEXT = re.compile(r"\b(IntSlider|SelectionSlider|Dropdown|VBox|HBox|interactive|Button)\(")
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.browser,
+    pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on PATH: `apt-get install chromium` (Debian)"),
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """JupyterLab on a free local port with a token, serving a copy of notebooks/; yields its base URL."""
+    root = tmp_path_factory.mktemp("lab")
+    shutil.copytree(REPO / "notebooks", root / "notebooks")
+    for plugin, values in LAB_SETTINGS.items():
+        path = root / "settings" / f"{plugin}.jupyterlab-settings"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values))
+    port, token = free_port(), os.urandom(16).hex()
+    env = {
+        **os.environ,
+        "TL_SMOKE": "1",
+        "JUPYTERLAB_SETTINGS_DIR": str(root / "settings"),
+        "JUPYTERLAB_WORKSPACES_DIR": str(root / "workspaces"),
+    }
+    command = [
+        str(Path(sys.executable).parent / "jupyter"),
+        "lab",
+        "--no-browser",
+        f"--port={port}",
+        "--ServerApp.ip=127.0.0.1",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={root}",
+        "--LabApp.news_url=",
+    ]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:  # CI containers run as root
+        command.append("--allow-root")
+    log = (root / "lab.log").open("w")
+    server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_server(f"{base}/api/status?token={token}", server)
+        yield base, token
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+def wait_for_server(url: str, server: subprocess.Popen, limit_s: float = 60) -> None:
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"JupyterLab exited with code {server.returncode}; its log: {server.args}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError(f"JupyterLab did not answer at {url} within {limit_s} s")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, chromium_sandbox=False)
+        yield chromium
+        chromium.close()
+
+
+def run_all_cells(page, limit_s: float = RUN_LIMIT_S) -> None:
+    """JupyterLab's Run > Run All Cells, then wait until no cell is queued or running.
+
+    JupyterLab stops at a cell that raises, leaving the rest unrun: that ends the wait too (the
+    caller then finds the traceback).
+    """
+    page.get_by_role("menuitem", name="Run", exact=True).click()
+    page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+    deadline, quiet = time.monotonic() + limit_s, 0
+    while time.monotonic() < deadline:
+        prompts = page.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()
+        busy = any("[*]" in text for text in prompts)
+        quiet = 0 if busy else quiet + 1
+        if quiet >= 3 and any(re.search(r"\[\d+\]", text) for text in prompts):
+            return
+        time.sleep(1)
+    raise AssertionError(f"Run All did not finish in {limit_s:.0f} s")
+
+
+def open_notebook(page, lab, name: str) -> None:
+    base, token = lab
+    page.goto(f"{base}/lab/tree/notebooks/{name}?token={token}")
+    page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=60_000)
+    try:  # the committed notebooks name no kernel, so JupyterLab may ask which one to start
+        page.get_by_role("button", name="Select", exact=True).click(timeout=10_000)
+    except sync_api.TimeoutError:
+        pass
+    page.get_by_text(re.compile(r"Python 3 \(ipykernel\) \| Idle")).wait_for(timeout=60_000)
+
+
+def output_problems(page) -> list[str]:
+    """Tracebacks, widgets that failed to display, widget reprs shown as text, cut labels."""
+    problems = []
+    for text in page.locator(".jp-OutputArea-output").all_inner_texts():
+        if "Traceback (most recent call last)" in text or "Error displaying widget" in text:
+            problems.append(text[:500])
+        elif RAW_WIDGET_TEXT.search(text):
+            problems.append(f"a widget shown as text: {text[:200]}")
+    cut = page.evaluate(
+        """() => [...document.querySelectorAll('.jp-OutputArea .widget-label, .jp-OutputArea .widget-button')]
+            .filter(e => e.offsetWidth > 0 && e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)"""
+    )
+    problems += [f"widget text cut: {text!r}" for text in cut]
+    return problems
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[path.name[:2] for path in NOTEBOOKS])
+def test_notebook_runs_in_jupyterlab(lab, browser, notebook):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    open_notebook(page, lab, notebook.name)
+    run_all_cells(page)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SHOTS / f"{notebook.stem}.png", full_page=True)
+    assert output_problems(page) == []
+    widgets = page.locator(".jp-OutputArea .widget-interact, .jp-OutputArea .widget-vbox").count()
+    assert widgets >= WIDGETS_EXPECTED.get(notebook.name[:2], 0), f"only {widgets} widgets rendered"
+    if notebook.name.startswith("05"):
+        check_side_by_side_controls(page)
+        page.screenshot(path=SHOTS / f"{notebook.stem}_after_controls.png", full_page=True)
+    assert errors == [], f"JavaScript errors: {errors}"
+    page.close()
+
+
+def image_of(output) -> str:
+    return output.locator("img").first.get_attribute("src") or ""
+
+
+def changes(read, act, timeout_s: float = 30) -> bool:
+    """Whether what `read` returns changes within timeout_s after `act`."""
+    before = read()
+    act()
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if read() != before:
+            return True
+        time.sleep(0.25)
+    return False
+
+
+def check_side_by_side_controls(page) -> None:
+    """05: the label-budget slider redraws its plot; the console's controls change its table and summary."""
+    slider_output = page.locator(".widget-interact").first
+    slider_output.scroll_into_view_if_needed()
+    handle = slider_output.locator(".noUi-handle, .slider-container input").first
+    assert changes(lambda: image_of(slider_output), lambda: (handle.click(), page.keyboard.press("ArrowRight"))), (
+        "moving the label-budget slider did not redraw the plot"
+    )
+
+    console = page.locator(".jp-OutputArea .widget-vbox").filter(has=page.locator("select")).first
+    console.scroll_into_view_if_needed()
+    table = console.locator(".widget-output").first
+    assert changes(table.inner_text, lambda: console.locator(".widget-dropdown select").select_option("LP-FT")), (
+        "choosing another approach did not change the console's table"
+    )
+    budget = console.locator(".widget-hslider .noUi-handle, .widget-hslider input").first
+    assert changes(table.inner_text, lambda: (budget.click(), page.keyboard.press("ArrowRight"))), (
+        "moving the console's label slider did not change its table"
+    )
+    seeds = console.locator(".widget-select-multiple select")
+    assert changes(table.inner_text, lambda: seeds.select_option(["0"])), "choosing one seed changed nothing"
+    assert "one seed: no interval" in table.inner_text() and "nan" not in table.inner_text().lower()
+    fresh = console.locator(".widget-output").nth(1)
+    console.locator("button").first.click()
+    fresh.get_by_text("fresh run: test accuracy").wait_for(timeout=120_000)
+
+
+def test_html_copy_renders_widgets_offline(browser, tmp_path):
+    """An HTML copy as `make demo` writes it, opened with every network request refused."""
+    notebook = next(path for path in NOTEBOOKS if path.name.startswith("03"))
+    env = {**os.environ, "TL_SMOKE": "1"}
+    subprocess.run(
+        [sys.executable, "-m", "tools.demo", "--build", str(tmp_path), "--one", str(notebook)],
+        cwd=REPO,
+        env=env,
+        check=True,
+        timeout=300,
+    )
+    html = tmp_path / "html" / notebook.with_suffix(".html").name
+    page = browser.new_page()
+    refused = []
+
+    def local_files_only(route):
+        if route.request.url.startswith("file:"):
+            route.continue_()
+        else:
+            refused.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", local_files_only)
+    page.goto(html.as_uri())
+    page.wait_for_selector(".widget-slider, .widget-hslider", timeout=30_000)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SHOTS / "html_offline_03.png", full_page=True)
+    assert page.title() == demo.notebook_title(nbformat.read(notebook, as_version=4))
+    page.close()
