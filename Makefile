@@ -5,12 +5,14 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 BUILD ?= build
 
-.PHONY: help install dev demo report test test-fast lint format lab verify-data pretrain rebuild-caches benchmark clean
+.PHONY: help install dev demo report test test-fast test-browser offline lint format lab verify-data pretrain rebuild-caches benchmark clean
 
 help:
 	@echo "make demo   - set up .venv, verify the data, run every notebook at classroom settings into $(BUILD)/"
 	@echo "make test   - ruff + pytest, every notebook in smoke mode (TL_SMOKE=1)"
 	@echo "make test-fast       - ruff + the tests not marked slow (no notebooks, no sweeps): under a minute"
+	@echo "make test-browser    - JupyterLab in Chromium: run every notebook, check widgets (needs Debian's chromium)"
+	@echo "make offline         - make demo and make test again with no network (after a first make demo)"
 	@echo "make lab    - open JupyterLab on notebooks/"
 	@echo "make pretrain        - retrain the shipped letter checkpoint (about 1 minute)"
 	@echo "make report          - print the comparison from the shipped results"
@@ -51,6 +53,12 @@ test: lint
 
 test-fast: lint
 	TL_SMOKE=1 $(BIN)/python -m pytest -m "not slow" tests
+
+test-browser: dev
+	$(BIN)/python -m pytest -m browser tests/test_browser.py
+
+offline:
+	bash benchmarks/offline.sh
 
 lab: install
 	$(BIN)/jupyter lab notebooks

@@ -3,6 +3,7 @@
     python benchmarks/kernel_runs.py --runs 20                       # 00-05 in turn, classroom settings
     python benchmarks/kernel_runs.py --runs 20 --notebooks 01 04     # only these, alternately
     python benchmarks/kernel_runs.py --runs 60 --smoke               # tiny settings (TL_SMOKE=1)
+    python benchmarks/kernel_runs.py --runs 40 --stress              # a notebook that floods the kernel's output
 
 Each execution starts a fresh kernel (as `make demo` does) and runs every cell with nbclient.
 A cell that produces no message for --quiet-limit seconds while the kernel uses no CPU is a hang:
@@ -19,6 +20,7 @@ import json
 import os
 import platform
 import sys
+import tempfile
 import time
 from importlib.metadata import version
 from pathlib import Path
@@ -29,7 +31,7 @@ from nbclient.exceptions import CellTimeoutError
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = REPO / "notebooks"
-PACKAGES = ("ipykernel", "jupyter_client", "nbclient", "pyzmq", "tornado", "ipywidgets", "ipython", "torch")
+PACKAGES = ("ipykernel", "jupyter_client", "nbclient", "pyzmq", "tornado", "ipywidgets", "ipython", "torch", "tqdm")
 
 
 def versions() -> dict:
@@ -112,17 +114,51 @@ def diagnose(client: WatchedClient, cell_start: float) -> dict:
     }
 
 
+STRESS_CELL = """h = DisplayHandle()
+x = torch.randn(64, 64)
+for i in tqdm(range(1500), leave=False):  # a progress widget, updated from a monitor thread too
+    x = torch.tanh(x @ x.T / 64)
+    if i % 100 == 0:
+        fig, ax = plt.subplots(figsize=(3, 2))
+        ax.plot([0, i])
+        (h.display if i == 0 else h.update)(fig)
+        plt.close(fig)
+print("done", float(x.sum()))"""
+
+
+def stress_notebook(folder: Path) -> Path:
+    """What our notebooks once sent a kernel, condensed: progress widgets, redrawn figures, interact widgets."""
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    imports = (
+        "import torch\nimport matplotlib.pyplot as plt\nimport ipywidgets as widgets\n"
+        "from tqdm.auto import tqdm\nfrom IPython.display import DisplayHandle"
+    )
+    cells = [new_code_cell(imports)]
+    for _ in range(6):
+        cells += [new_code_cell(STRESS_CELL), new_code_cell("widgets.interact(lambda k=3: print(k * 2), k=(0, 10));")]
+    path = folder / "stress.ipynb"
+    nbformat.write(
+        new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}}), path
+    )
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20, help="executions in all (notebooks taken in turn)")
     parser.add_argument("--notebooks", nargs="*", default=["00", "01", "02", "03", "04", "05"], help="number prefixes")
     parser.add_argument("--smoke", action="store_true", help="TL_SMOKE=1: tiny settings")
+    parser.add_argument("--stress", action="store_true", help="run the stress notebook instead of ours")
     parser.add_argument("--quiet-limit", type=int, default=300, help="seconds a cell may run (default 300)")
     parser.add_argument("--out", type=Path, default=REPO / "build" / "kernel_runs.json")
     args = parser.parse_args(argv)
     os.environ["TL_SMOKE"] = "1" if args.smoke else "0"
-    paths = [next(NOTEBOOKS.glob(f"{prefix}_*.ipynb")) for prefix in args.notebooks]
-    summary = {"machine": machine(), "versions": versions(), "smoke": args.smoke, "runs": []}
+    if args.stress:
+        paths = [stress_notebook(Path(tempfile.mkdtemp(prefix="kernel_runs_")))]
+    else:
+        paths = [next(NOTEBOOKS.glob(f"{prefix}_*.ipynb")) for prefix in args.notebooks]
+    summary = {"machine": machine(), "versions": versions(), "smoke": args.smoke, "stress": args.stress, "runs": []}
     print(json.dumps(summary["versions"]), flush=True)
     for run in range(args.runs):
         record = execute_once(paths[run % len(paths)], args.quiet_limit)

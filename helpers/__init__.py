@@ -17,6 +17,7 @@ Code map, lowest layer first: a module imports only modules listed above it.
 
 The machinery that builds what ships sits apart in tools/, which nothing here imports:
     tools.demo                     executes every notebook headless into build/ (make demo)
+    tools.run_notebook             executes one notebook through a kernel; an offline HTML copy
     tools.sweep                    runs the sweep and caches its results (make rebuild-caches)
     tools.pretrain                 rebuilds the shipped checkpoint (make pretrain)
     tools.check_notebooks_clean    notebooks carry no outputs (the pre-commit hook and a test)

@@ -53,7 +53,7 @@ def console(chosen: pd.DataFrame) -> widgets.VBox:
     approach = widgets.Dropdown(options=APPROACHES, value="fine-tune", description="approach", style=WIDE)
     labels = widgets.SelectionSlider(options=_label_options(chosen), value=1, description="labels/class", style=WIDE)
     seeds = widgets.SelectMultiple(options=HEADLINE_SEEDS, value=HEADLINE_SEEDS, description="seeds", rows=5)
-    button = widgets.Button(description="run seed 0 again", icon="play", layout=widgets.Layout(width="auto"))
+    button = widgets.Button(description="run seed 0 again", layout=widgets.Layout(width="auto"))
     cached_out, fresh_out = widgets.Output(), widgets.Output()
 
     def redraw(_=None):

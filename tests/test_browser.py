@@ -27,7 +27,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tools import demo
+from tools import run_notebook
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed: pip install -e '.[dev]'")
 
@@ -242,7 +242,7 @@ def test_html_copy_renders_widgets_offline(browser, tmp_path):
     notebook = next(path for path in NOTEBOOKS if path.name.startswith("03"))
     env = {**os.environ, "TL_SMOKE": "1"}
     subprocess.run(
-        [sys.executable, "-m", "tools.demo", "--build", str(tmp_path), "--one", str(notebook)],
+        [sys.executable, "-m", "tools.run_notebook", str(notebook), "--build", str(tmp_path)],
         cwd=REPO,
         env=env,
         check=True,
@@ -264,5 +264,6 @@ def test_html_copy_renders_widgets_offline(browser, tmp_path):
     page.wait_for_selector(".widget-slider, .widget-hslider", timeout=30_000)
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SHOTS / "html_offline_03.png", full_page=True)
-    assert page.title() == demo.notebook_title(nbformat.read(notebook, as_version=4))
+    assert page.title() == run_notebook.notebook_title(nbformat.read(notebook, as_version=4))
+    assert refused == [], f"the page asked the network for {refused}"
     page.close()

@@ -11,90 +11,40 @@ import datetime
 import json
 import os
 import platform
-import shutil
-import signal
-import subprocess
-import sys
 import time
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-import nbformat
-from nbconvert import HTMLExporter
-from nbconvert.preprocessors import ExecutePreprocessor
+from nbclient.exceptions import CellExecutionError, CellTimeoutError
 
 from helpers import cost, results
 from helpers.core import write_text_atomically
+from tools import run_notebook
+from tools.run_notebook import TIME_LIMIT_S
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = REPO / "notebooks"
-WIDGETS_EMBED = Path(__file__).resolve().parent / "vendor" / "html-manager" / "embed.js"
 PACKAGES = ("torch", "ipykernel", "jupyter_client", "nbclient", "pyzmq", "tornado", "ipywidgets", "nbconvert")
-TIME_LIMIT_S = 300  # per notebook: each takes at most about 90 s at classroom settings on 2 cores
 BUDGET_S = 90  # what a notebook may take at classroom settings (printed when it is exceeded)
 
 
-def notebook_title(nb: nbformat.NotebookNode) -> str:
-    """The first Markdown heading, without its '#': the HTML page's title."""
-    for cell in nb.cells:
-        if cell.cell_type == "markdown" and cell.source.startswith("#"):
-            return cell.source.splitlines()[0].lstrip("#").strip()
-    return "Transfer Lab"
-
-
-def to_html(nb: nbformat.NotebookNode) -> str:
-    """An HTML page whose widgets render from their saved state with no network.
-
-    nbconvert's default page loads require.js from cdnjs and the widget manager from unpkg; here the
-    widget manager is the vendored standalone build, copied beside the page (see write_html_assets).
-    """
-    exporter = HTMLExporter(widget_renderer_url="widgets-embed.js", require_js_url="data:text/javascript,")
-    return exporter.from_notebook_node(nb, resources={"metadata": {"name": notebook_title(nb)}})[0]
-
-
-def write_html_assets(html_dir: Path) -> None:
-    html_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(WIDGETS_EMBED, html_dir / "widgets-embed.js")
-
-
-def execute(notebook: Path, build: Path, timeout: int = TIME_LIMIT_S) -> tuple[Path, Path, float]:
-    """Run one notebook in its own folder; write the executed .ipynb and .html atomically."""
-    nb = nbformat.read(notebook, as_version=4)
-    start = time.perf_counter()
-    ExecutePreprocessor(timeout=timeout, kernel_name="python3").preprocess(
-        nb, {"metadata": {"path": str(notebook.parent)}}
-    )
-    seconds = time.perf_counter() - start
-    executed = build / "notebooks" / notebook.name
-    html = build / "html" / notebook.with_suffix(".html").name
-    write_text_atomically(executed, nbformat.writes(nb))
-    write_html_assets(html.parent)
-    write_text_atomically(html, to_html(nb))
-    return executed, html, seconds
-
-
 def execute_with_time_limit(notebook: Path, build: Path) -> float:
-    """Execute one notebook in a child process (its own kernel); stop it and fail if it overruns.
+    """Execute one notebook in a fresh kernel; a cell that runs past TIME_LIMIT_S stops the demo.
 
     No retry: a notebook that overruns is a bug to find (benchmarks/kernel_runs.py records which
-    messages of the stuck cell arrived), not to hide.
+    messages of the stuck cell arrived), not to hide. nbclient bounds every wait (kernel start, each
+    cell's reply, its output), and shuts the kernel down on the way out.
     """
-    command = [sys.executable, "-m", "tools.demo", "--build", str(build), "--one", str(notebook)]
     start = time.perf_counter()
-    child = subprocess.Popen(command, start_new_session=True)  # its own group: the kernel goes with it
     try:
-        if child.wait(timeout=TIME_LIMIT_S) != 0:
-            raise SystemExit(f"{notebook.name} failed; the error is printed above.")
-    except subprocess.TimeoutExpired:
-        if hasattr(os, "killpg"):  # POSIX: the child and its kernel
-            os.killpg(child.pid, signal.SIGKILL)
-        else:  # Windows
-            child.kill()
-        child.wait()
+        run_notebook.execute(notebook, build, timeout=TIME_LIMIT_S)
+    except CellTimeoutError:
         raise SystemExit(
-            f"{notebook.name} ran past {TIME_LIMIT_S} s and was stopped. To see where it stalls, run "
+            f"A cell of {notebook.name} ran past {TIME_LIMIT_S} s and was stopped. To see where it stalls, run "
             f"`python benchmarks/kernel_runs.py --runs 1 --notebooks {notebook.name[:2]}`."
         ) from None
+    except CellExecutionError as error:
+        raise SystemExit(f"{notebook.name} failed:\n{error}") from None
     return time.perf_counter() - start
 
 
@@ -160,13 +110,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--build", type=Path, default=Path("build"))
     parser.add_argument("--smoke", action="store_true", help="tiny settings (TL_SMOKE=1), as in CI")
     parser.add_argument("--times", action="store_true", help="print the recorded classroom runs' ranges")
-    parser.add_argument("--one", type=Path, help=argparse.SUPPRESS)  # used by execute_with_time_limit
     args = parser.parse_args(argv)
     build = args.build.resolve()
     timings = build / "timings.json"
-    if args.one:
-        execute(args.one, build)
-        return
     if args.times:
         print(timing_ranges(timings))
         return
