@@ -28,6 +28,10 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError
+from nbclient.util import run_sync
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository: tools.run_notebook
+from tools.run_notebook import SlicedPollExecutor  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = REPO / "notebooks"
@@ -42,8 +46,11 @@ def machine() -> dict:
     return {"platform": platform.platform(), "cpus": os.cpu_count(), "threads": os.environ.get("TL_THREADS", "all")}
 
 
-class WatchedClient(NotebookClient):
-    """nbclient's client, logging every message the client takes from the kernel, with its arrival time."""
+class WatchedClient(SlicedPollExecutor):
+    """The client `make demo` uses, logging every message it takes from the kernel, with its arrival time.
+
+    --plain-client swaps in nbclient's own client, whose polls wait on the socket's wake-up alone.
+    """
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -56,6 +63,8 @@ class WatchedClient(NotebookClient):
             channel.get_msg = self._logged(channel.get_msg, name)
         return kc
 
+    start_new_kernel_client = run_sync(async_start_new_kernel_client)
+
     def _logged(self, get_msg, channel: str):
         async def get_and_log(*args, **kwargs):
             msg = await get_msg(*args, **kwargs)
@@ -64,6 +73,19 @@ class WatchedClient(NotebookClient):
             return msg
 
         return get_and_log
+
+
+class PlainWatchedClient(WatchedClient):
+    """Logging, but nbclient's own polls: a missed wake-up waits for the cell's whole time limit."""
+
+    async def async_start_new_kernel_client(self):
+        kc = await NotebookClient.async_start_new_kernel_client(self)
+        for name in ("shell", "iopub"):
+            channel = getattr(kc, f"{name}_channel")
+            channel.get_msg = self._logged(channel.get_msg, name)
+        return kc
+
+    start_new_kernel_client = run_sync(async_start_new_kernel_client)
 
 
 def kernel_cpu_seconds(client: NotebookClient) -> float | None:
@@ -76,12 +98,11 @@ def kernel_cpu_seconds(client: NotebookClient) -> float | None:
         return None
 
 
-def execute_once(path: Path, quiet_limit: int) -> dict:
+def execute_once(path: Path, quiet_limit: int, plain: bool = False) -> dict:
     """One execution in a fresh kernel: its wall time, per-cell times, and where it hung if it did."""
     notebook = nbformat.read(path, as_version=4)
-    client = WatchedClient(
-        notebook, timeout=quiet_limit, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
-    )
+    client = (PlainWatchedClient if plain else WatchedClient)(timeout=quiet_limit, kernel_name="python3")
+    client.nb, client.resources = notebook, {"metadata": {"path": str(path.parent)}}  # as preprocess() sets them
     start = time.perf_counter()
     record = {"notebook": path.name, "hung": False}
     cell_seconds = []
@@ -150,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--notebooks", nargs="*", default=["00", "01", "02", "03", "04", "05"], help="number prefixes")
     parser.add_argument("--smoke", action="store_true", help="TL_SMOKE=1: tiny settings")
     parser.add_argument("--stress", action="store_true", help="run the stress notebook instead of ours")
+    parser.add_argument("--plain-client", action="store_true", help="nbclient's own polls (no slices)")
     parser.add_argument("--quiet-limit", type=int, default=300, help="seconds a cell may run (default 300)")
     parser.add_argument("--out", type=Path, default=REPO / "build" / "kernel_runs.json")
     args = parser.parse_args(argv)
@@ -158,10 +180,11 @@ def main(argv: list[str] | None = None) -> int:
         paths = [stress_notebook(Path(tempfile.mkdtemp(prefix="kernel_runs_")))]
     else:
         paths = [next(NOTEBOOKS.glob(f"{prefix}_*.ipynb")) for prefix in args.notebooks]
-    summary = {"machine": machine(), "versions": versions(), "smoke": args.smoke, "stress": args.stress, "runs": []}
+    summary = {"machine": machine(), "versions": versions(), "smoke": args.smoke, "stress": args.stress}
+    summary.update(client="nbclient's own" if args.plain_client else "sliced polls (tools.run_notebook)", runs=[])
     print(json.dumps(summary["versions"]), flush=True)
     for run in range(args.runs):
-        record = execute_once(paths[run % len(paths)], args.quiet_limit)
+        record = execute_once(paths[run % len(paths)], args.quiet_limit, args.plain_client)
         summary["runs"].append(record)
         status = f"HUNG at cell {record['cell']}" if record["hung"] else "ok"
         print(f"run {run + 1:3d}  {record['notebook']:<40} {record['seconds']:7.1f} s  {status}", flush=True)

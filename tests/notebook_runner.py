@@ -1,8 +1,9 @@
 """Run one notebook's code cells in a fresh IPython shell, in this process: `python tests/notebook_runner.py NB`.
 
 The cells run as in JupyterLab (IPython semantics: display, the last expression of a cell shown,
-widgets built and their callbacks called once), but without a kernel or its ZeroMQ sockets, whose
-lost messages can leave a headless kernel client waiting for ever. Exits 1 naming the failing cell.
+widgets built and their callbacks called once), but without a kernel or its ZeroMQ sockets: fast, and
+the smoke tests test the notebooks, not the messaging (make demo and tests/test_browser.py run real
+kernels; benchmarks/README.md, "Hangs", is about that path). Exits 1 naming the failing cell.
 """
 
 import sys
