@@ -149,14 +149,25 @@ def run_all_cells(page, limit_s: float = RUN_LIMIT_S) -> None:
 
 
 def open_notebook(page, lab, name: str) -> None:
+    """The notebook alone in a workspace of its own (`reset`: no tabs restored from an earlier test)."""
     base, token = lab
-    page.goto(f"{base}/lab/tree/notebooks/{name}?token={token}")
+    page.goto(f"{base}/lab/workspaces/{Path(name).stem}/tree/notebooks/{name}?reset&token={token}")
     page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=60_000)
     try:  # the committed notebooks name no kernel, so JupyterLab may ask which one to start
         page.get_by_role("button", name="Select", exact=True).click(timeout=10_000)
     except sync_api.TimeoutError:
         pass
     page.get_by_text(re.compile(r"Python 3 \(ipykernel\) \| Idle")).wait_for(timeout=60_000)
+
+
+def shut_down_kernels(lab) -> None:
+    """Every kernel the server runs, through its REST API: each test starts from a quiet machine."""
+    base, token = lab
+    with urllib.request.urlopen(f"{base}/api/kernels?token={token}", timeout=10) as response:
+        kernels = json.load(response)
+    for kernel in kernels:
+        request = urllib.request.Request(f"{base}/api/kernels/{kernel['id']}?token={token}", method="DELETE")
+        urllib.request.urlopen(request, timeout=30).close()
 
 
 def output_problems(page) -> list[str]:
@@ -180,18 +191,21 @@ def test_notebook_runs_in_jupyterlab(lab, browser, notebook):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    open_notebook(page, lab, notebook.name)
-    run_all_cells(page)
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SHOTS / f"{notebook.stem}.png", full_page=True)
-    assert output_problems(page) == []
-    widgets = page.locator(".jp-OutputArea .widget-interact, .jp-OutputArea .widget-vbox").count()
-    assert widgets >= WIDGETS_EXPECTED.get(notebook.name[:2], 0), f"only {widgets} widgets rendered"
-    if notebook.name.startswith("05"):
-        check_side_by_side_controls(page)
-        page.screenshot(path=SHOTS / f"{notebook.stem}_after_controls.png", full_page=True)
-    assert errors == [], f"JavaScript errors: {errors}"
-    page.close()
+    try:
+        open_notebook(page, lab, notebook.name)
+        run_all_cells(page)
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=SHOTS / f"{notebook.stem}.png", full_page=True)
+        assert output_problems(page) == []
+        widgets = page.locator(".jp-OutputArea .widget-interact, .jp-OutputArea .widget-vbox").count()
+        assert widgets >= WIDGETS_EXPECTED.get(notebook.name[:2], 0), f"only {widgets} widgets rendered"
+        if notebook.name.startswith("05"):
+            check_side_by_side_controls(page)
+            page.screenshot(path=SHOTS / f"{notebook.stem}_after_controls.png", full_page=True)
+        assert errors == [], f"JavaScript errors: {errors}"
+    finally:
+        page.close()
+        shut_down_kernels(lab)
 
 
 def image_of(output) -> str:
