@@ -10,7 +10,7 @@ BUILD ?= build
 help:
 	@echo "make demo   - set up .venv, verify the data, run every notebook at classroom settings into $(BUILD)/"
 	@echo "make test   - ruff + pytest, every notebook in smoke mode (TL_SMOKE=1)"
-	@echo "make test-fast       - ruff + the tests not marked slow (no notebooks, no sweeps): under a minute"
+	@echo "make test-fast       - ruff + the tests not marked slow (no notebooks, no browser, no sweeps)"
 	@echo "make test-browser    - JupyterLab in Chromium: run every notebook, check widgets (needs Debian's chromium)"
 	@echo "make offline         - make demo and make test again with no network (after a first make demo)"
 	@echo "make lab    - open JupyterLab on notebooks/"

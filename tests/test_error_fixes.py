@@ -33,9 +33,10 @@ CASES = {
     ),
 }
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("git") is None or not (REPO / ".git").exists(), reason="needs git and a git checkout"
-)
+pytestmark = [
+    pytest.mark.slow,  # a clone and six fresh Python processes: about half a minute
+    pytest.mark.skipif(shutil.which("git") is None or not (REPO / ".git").exists(), reason="needs git and a checkout"),
+]
 
 
 @pytest.fixture(scope="module")
