@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 BUILD ?= build
 
-.PHONY: help install dev demo report test test-fast test-browser offline lint format lab verify-data pretrain rebuild-caches benchmark clean
+.PHONY: help install dev demo report test test-fast test-browser offline lint format lab verify-data pretrain pretrain-sources rebuild-caches benchmark student instructor clean
 
 help:
 	@echo "make demo   - set up .venv, verify the data, run every notebook at classroom settings into $(BUILD)/"
@@ -14,9 +14,12 @@ help:
 	@echo "make test-browser    - JupyterLab in Chromium: run every notebook, check widgets (needs Debian's chromium)"
 	@echo "make offline         - make demo and make test again with no network (after a first make demo)"
 	@echo "make lab    - open JupyterLab on notebooks/"
+	@echo "make student         - the student edition in build/student/: exercises open, no solutions, no notes"
+	@echo "make instructor      - the instructor edition in build/instructor/: solutions shown, instructor notes"
 	@echo "make pretrain        - retrain the shipped letter checkpoint (about 1 minute)"
+	@echo "make pretrain-sources - retrain notebook 06's other sources: fashion, clothes, shuffled letters (about 4 minutes)"
 	@echo "make report          - print the comparison from the shipped results"
-	@echo "make rebuild-caches  - recompute the shipped results of the classroom sweep (see README for the time)"
+	@echo "make rebuild-caches  - recompute the shipped results of the sweeps behind 02-06 (see README for the time)"
 	@echo "make benchmark       - measure training throughput against matmul"
 
 $(BIN)/python:
@@ -63,8 +66,19 @@ offline:
 lab: install
 	$(BIN)/jupyter lab notebooks
 
+student: install
+	$(BIN)/python -m tools.editions student
+
+instructor: install
+	$(BIN)/python -m tools.editions instructor
+
 pretrain: install
 	$(BIN)/python -m tools.pretrain
+
+pretrain-sources: install
+	$(BIN)/python -m tools.pretrain --source fashion
+	$(BIN)/python -m tools.pretrain --source clothes
+	$(BIN)/python -m tools.pretrain --source "shuffled letters"
 
 report: install
 	$(BIN)/python -m helpers.results report

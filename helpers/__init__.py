@@ -11,6 +11,7 @@ Code map, lowest layer first: a module imports only modules listed above it.
     transfer      replace_head, freeze, unfreeze, param_groups, linear probes, gradual unfreezing
     trials        one training run per trial of the comparison, and the plan of the sweep
     results       the shipped results of the sweep: chosen settings, summaries, paired statistics
+    what_transfers  notebook 06's studies: which layers, which source, negative transfer, forgetting
     viz           plots for the lessons, each a matplotlib Figure with a title and labelled axes
     checks        exercise checks: right or not, and a hint that names the likely mistake
     widgets       thin ipywidgets controls over viz and results
@@ -18,7 +19,8 @@ Code map, lowest layer first: a module imports only modules listed above it.
 The machinery that builds what ships sits apart in tools/, which nothing here imports:
     tools.demo                     executes every notebook headless into build/ (make demo)
     tools.run_notebook             executes one notebook through a kernel; an offline HTML copy
-    tools.sweep                    runs the sweep and caches its results (make rebuild-caches)
-    tools.pretrain                 rebuilds the shipped checkpoint (make pretrain)
+    tools.sweep                    runs the sweeps and caches their results (make rebuild-caches)
+    tools.pretrain                 rebuilds the shipped checkpoints (make pretrain, make pretrain-sources)
+    tools.editions                 the student and instructor editions of the notebooks (make student, make instructor)
     tools.check_notebooks_clean    notebooks carry no outputs (the pre-commit hook and a test)
 """

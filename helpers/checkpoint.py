@@ -21,6 +21,13 @@ FORMAT_VERSION = 1
 SOURCE_CHECKPOINT = CHECKPOINT_DIR / "source_letters_cnn.pt"
 # How the shipped checkpoint was trained: 694 steps of 128 images = 3 passes over the 29,600 letters.
 SOURCE_RECIPE = TrainConfig(steps=694, batch_size=128, lr=3e-3, schedule="onecycle", shift=2, seed=0)
+# Notebook 06's other sources, each pretrained with the same recipe (make pretrain-sources).
+SOURCE_CHECKPOINTS = {
+    "letters": SOURCE_CHECKPOINT,
+    "fashion": CHECKPOINT_DIR / "source_fashion_cnn.pt",
+    "clothes": CHECKPOINT_DIR / "source_clothes_cnn.pt",
+    "shuffled letters": CHECKPOINT_DIR / "source_shuffled_letters_cnn.pt",
+}
 RETIRED_OPTIONS = {"optimizer": "adamw", "flip": False}  # recorded by the shipped file; the code now fixes them
 
 
@@ -33,6 +40,18 @@ def same_recipe(recorded: dict, recipe: TrainConfig = SOURCE_RECIPE) -> bool:
 
 class CheckpointError(Exception):
     """A checkpoint is missing, damaged, or does not fit the model asked for."""
+
+
+def source_checkpoint(name: str) -> Path:
+    """The shipped checkpoint of a pretraining source: "letters", "fashion", "clothes" or "shuffled letters"."""
+    if name not in SOURCE_CHECKPOINTS:
+        raise CheckpointError(f"Unknown source {name!r}; choose one of {list(SOURCE_CHECKPOINTS)}.")
+    return SOURCE_CHECKPOINTS[name]
+
+
+def rebuild_command(path: str | Path) -> str:
+    """The make target that retrains a shipped checkpoint."""
+    return "make pretrain" if Path(path).name == SOURCE_CHECKPOINT.name else "make pretrain-sources"
 
 
 def dataset_checksum(dataset: Dataset) -> str:
@@ -87,14 +106,14 @@ def read_checkpoint(path: str | Path) -> dict:
     if not path.is_file():
         raise CheckpointError(
             f"No checkpoint at {path}. The shipped source model is restored with `git checkout -- checkpoints/` "
-            f"or rebuilt with `make pretrain` (under a minute)."
+            f"or rebuilt with `{rebuild_command(path)}` (under a minute per source)."
         )
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:
         raise CheckpointError(
             f"{path} is not a readable checkpoint (truncated or damaged: {type(err).__name__}). "
-            f"Restore it with `{restore_command(path)}` or rebuild it with `make pretrain`."
+            f"Restore it with `{restore_command(path)}` or rebuild it with `{rebuild_command(path)}`."
         ) from None
     if not isinstance(payload, dict) or payload.get("format_version") != FORMAT_VERSION:
         raise CheckpointError(f"{path} is not a Transfer Lab checkpoint of format {FORMAT_VERSION}.")

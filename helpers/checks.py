@@ -13,14 +13,22 @@ computed quantity, but not within 1%, is told that it is close and was rounded t
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 
+import numpy as np
 import pandas as pd
+import torch
+from scipy import stats
 from torch import nn
 
-from helpers.data import ALL, label_text
+from helpers.core import Dataset
+from helpers.data import ALL, label_text, to_float
 from helpers.models import CNN, STANDARD
+from helpers.train import evaluate
 from helpers.transfer import frozen_blocks
+from helpers.trials import GRIDS, knob
 
 EXACT = 0.0  # counts have one right answer
 TOLERANCE = 0.01  # computed quantities: within 1% of the expected value
@@ -267,6 +275,13 @@ def check_frozen_backward_flops(
 ) -> bool:
     """Backward FLOPs of one step with a frozen backbone: only the head's weight gradient, 2 x B x D x K."""
     expected = 2 * batch_size * feature_dim * num_classes
+    with_bias = expected + batch_size * num_classes  # + the bias gradient: the scores' gradient summed over the batch
+    if _as_number(answer) == with_bias:
+        return _report(
+            True,
+            f"{with_bias:,}: the weight gradient's {expected:,} plus the bias gradient's {batch_size * num_classes:,} "
+            f"additions. PyTorch's counter, like most, counts the matrix product only: {expected:,}.",
+        )
     return _check(
         answer,
         expected,
@@ -323,12 +338,14 @@ def check_frozen_blocks(answer: object, model: CNN) -> bool:
     if given == sorted(expected):
         return _report(True, f"frozen now: {expected or 'nothing'}; training: the rest and the head.")
     missing, extra = sorted(set(expected) - set(given)), sorted(set(given) - set(expected))
-    hint = f"still frozen but missing from your answer: {missing}. " if missing else ""
-    hint += f"already unfrozen: {extra}. " if extra else ""
+    # Say how many are wrong, never which: the answer is for the learner to read off the model.
+    hint = f"{len(missing)} frozen block(s) are missing from your answer. " if missing else ""
+    hint += f"{len(extra)} block(s) in your answer already train again. " if extra else ""
     return _report(
         False,
         f"{given} is not the set of frozen blocks.",
-        hint + "Gradual unfreezing opens from the top (block3) down.",
+        hint + "Gradual unfreezing opens from the top (block3) down; a block is frozen while none of its "
+        "parameters has requires_grad.",
     )
 
 
@@ -378,3 +395,316 @@ def check_amortised_flops(answer: object, pretraining_flops: float, task_flops: 
         tolerance=TOLERANCE,
         expects=A_NUMBER,
     )
+
+
+# --- notebook 06 --------------------------------------------------------------------------------
+
+
+def _two_models(num_classes: int = 19) -> tuple[CNN, CNN]:
+    """A 'base' with non-default BatchNorm statistics and a fresh 'target', different weights throughout."""
+    config = replace(STANDARD, num_classes=num_classes)
+    torch.manual_seed(1)
+    source = CNN(config)
+    for module in source.modules():
+        if isinstance(module, nn.BatchNorm2d):  # as after training: statistics far from (0, 1)
+            module.running_mean.uniform_(-1, 1)
+            module.running_var.uniform_(0.5, 2)
+    torch.manual_seed(2)
+    return source, CNN(config)
+
+
+def _copy_problem(function: Callable, blocks: int, freeze: bool) -> str:
+    """What is wrong with function(source, target, blocks, freeze), or "" if nothing."""
+    source, target = _two_models()
+    before_source = {k: v.clone() for k, v in source.state_dict().items()}
+    before_target = {k: v.clone() for k, v in target.state_dict().items()}
+    result = function(source, target, blocks, freeze)
+    model = target if result is None else result
+    if not isinstance(model, CNN):
+        return f"it returned a {type(result).__name__}; return the target model."
+    copied = set(source.block_names()[:blocks])
+    state = model.state_dict()
+    if all(torch.equal(value, before_target[key]) for key, value in state.items()):
+        return "nothing was copied yet: the target is as it was. Write the loop over the first blocks."
+    for key, value in state.items():
+        block = key.split(".")[1] if key.startswith("backbone.") else "head"
+        wanted = before_source[key] if block in copied else before_target[key]
+        if not torch.equal(value, wanted):
+            if block in copied and key.endswith(("running_mean", "running_var")):
+                return f"{key} was not copied: BatchNorm's running statistics travel with the block (load_state_dict)."
+            if block in copied:
+                return f"{key} does not hold the source's values: copy the first {blocks} block(s)."
+            return f"{key} changed, but {block} is not among the first {blocks} block(s): leave it as it was."
+    if any(not torch.equal(v, before_source[k]) for k, v in source.state_dict().items()):
+        return "the source model changed: copy from it, never into it."
+    shared = {p.data_ptr() for p in source.parameters()} & {p.data_ptr() for p in model.parameters()}
+    if shared:
+        return "the target shares tensors with the source, so training one would change the other: copy the values."
+    for name in model.block_names():
+        trains = [p.requires_grad for p in model.backbone.get_submodule(name).parameters()]
+        should_train = not (freeze and name in copied)
+        if any(t != should_train for t in trains):
+            state_word = "train" if should_train else "be frozen (requires_grad_(False))"
+            return f"with blocks={blocks}, freeze={freeze}, {name} should {state_word}."
+    if not all(p.requires_grad for p in model.head.parameters()):
+        return "the head must train: it is the new part."
+    return ""
+
+
+def check_copy_blocks(function: object) -> bool:
+    """The learner's copy_first_blocks(source, target, blocks, freeze) on fresh models, four ways."""
+    if function is ...:
+        return _no_answer()
+    if not callable(function):
+        return _wrong_type(function, "a function, e.g. `def copy_first_blocks(source, target, blocks, freeze): ...`")
+    for blocks, freeze in ((1, True), (2, False), (3, True), (2, True)):
+        try:
+            problem = _copy_problem(function, blocks, freeze)
+        except Exception as error:  # the learner's code may fail in any way: say how, never raise
+            problem = f"it raised {type(error).__name__}: {error}"
+        if problem:
+            return _report(
+                False, f"copy_first_blocks(source, target, {blocks}, freeze={freeze}): {problem}", _COPY_HINT
+            )
+    return _report(
+        True, "the first n blocks arrive with their BatchNorm statistics, frozen or not; the rest stay fresh."
+    )
+
+
+_COPY_HINT = (
+    "a block's state_dict() holds its weights and its BatchNorm statistics; "
+    "a frozen parameter has requires_grad False (helpers.transfer.freeze shows one way)."
+)
+
+
+def check_prediction(prediction: object, measured: list[str]) -> bool:
+    """A predicted order (best first) against the measured one: which places it got right."""
+    if prediction is ...:
+        return _no_answer()
+    options = sorted(measured)
+    if not isinstance(prediction, (list, tuple)) or sorted(map(str, prediction)) != options:
+        return _wrong_type(prediction, f"a list that orders all of {options}, best first")
+    right = [p for p, m in zip(prediction, measured) if p == m]
+    # A prediction is not an answer to get right: say what was measured, and how far the guess was.
+    placed = f"You placed {len(right)} of {len(measured)} where they landed."
+    print(f"Measured, best first: {' > '.join(measured)}. {placed}")
+    return len(right) == len(measured)
+
+
+# --- coding exercises of 01-05 -------------------------------------------------------------------
+
+
+def _tiny_classifier() -> tuple[nn.Module, Dataset]:
+    """A small classifier with BatchNorm whose running statistics are unlike any batch's, so its answers in
+    train and eval mode differ; and 40 images, labelled with its eval-mode answers on 30 of them."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.BatchNorm1d(28 * 28), nn.Linear(28 * 28, 4))  # (B, 1, 28, 28) -> (B, 4)
+    model[1].running_mean.uniform_(0, 1)
+    model[1].running_var.uniform_(0.01, 0.1)
+    images = (torch.rand(40, 28, 28, generator=torch.Generator().manual_seed(0)) * 255).to(torch.uint8)
+    model.eval()
+    with torch.no_grad():
+        labels = model(to_float(images)).argmax(1)
+    labels[30:] = (labels[30:] + 1) % 4
+    return model, Dataset(images, labels, ("a", "b", "c", "d"))
+
+
+def check_accuracy_function(function: object) -> bool:
+    """The learner's accuracy(model, dataset): eval mode, no gradients, a fraction between 0 and 1."""
+    if function is ...:
+        return _no_answer()
+    if not callable(function):
+        return _wrong_type(function, "a function, e.g. `def accuracy(model, dataset): ...`")
+    model, dataset = _tiny_classifier()
+    expected = evaluate(model, dataset)
+    model.train()  # as after training: the function must switch to eval mode itself
+    with torch.no_grad():
+        in_train_mode = (model(to_float(dataset.images)).argmax(1) == dataset.labels).float().mean().item()
+    model.train()
+    try:
+        value = function(model, dataset)
+    except Exception as error:  # the learner's code may fail in any way: say how, never raise
+        return _report(False, f"accuracy(model, dataset) raised {type(error).__name__}: {error}", _ACCURACY_HINT)
+    number = _as_number(value)
+    if value is None or number is None:
+        return _report(False, f"accuracy(model, dataset) returned {value!r}.", "return a number: `return ...`.")
+    if abs(number - expected) < 1e-6:
+        return _report(True, f"{number:.1%} on the check's 40 images, as helpers.train.evaluate says.")
+    if abs(number - expected * len(dataset)) < 1e-6:
+        return _report(False, f"{number:g} is a count.", "divide by the number of images: a fraction, 0 to 1.")
+    if abs(number - in_train_mode) < 1e-6:
+        return _report(
+            False,
+            f"{number:.1%} is the accuracy in training mode.",
+            "call model.eval() first: in training mode BatchNorm uses the batch's own statistics.",
+        )
+    return _report(False, f"{number:.4g} is not the accuracy.", _ACCURACY_HINT)
+
+
+_ACCURACY_HINT = (
+    "model.eval(); under torch.no_grad(), logits = model(data.to_float(dataset.images)); "
+    "compare logits.argmax(1) with dataset.labels and take the mean."
+)
+
+
+def _run_learner(function: Callable, *args) -> tuple[object, str]:
+    """(result, "") or (None, what went wrong): a learner's function never makes a check raise."""
+    try:
+        return function(*args), ""
+    except Exception as error:
+        return None, f"it raised {type(error).__name__}: {error}"
+
+
+def check_paired_interval(function: object) -> bool:
+    """The learner's paired_interval(a, b): mean of a - b with a 95% t-interval, over paired seeds."""
+    if function is ...:
+        return _no_answer()
+    if not callable(function):
+        return _wrong_type(function, "a function, e.g. `def paired_interval(a, b): ...`")
+    generator = np.random.default_rng(0)
+    a = 0.7 + 0.1 * generator.standard_normal(8)
+    b = a - 0.03 + 0.01 * generator.standard_normal(8)  # b tracks a seed by seed: pairing matters
+    d = a - b
+    half = stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d))
+    expected = (d.mean(), d.mean() - half, d.mean() + half)
+    result, problem = _run_learner(function, a.copy(), b.copy())
+    if problem:
+        return _report(False, f"paired_interval(a, b): {problem}", _PAIRED_HINT)
+    try:
+        mean, low, high = (float(x) for x in result)
+    except (TypeError, ValueError):
+        return _report(False, f"paired_interval(a, b) returned {result!r}.", "return three numbers: (mean, low, high).")
+    if np.allclose((mean, low, high), expected, rtol=1e-6, atol=1e-9):
+        return _report(True, f"mean {mean:+.4f}, 95% interval [{low:+.4f}, {high:+.4f}] on the check's 8 seeds.")
+    if not np.isclose(mean, expected[0]):
+        return _report(False, f"{mean:.4g} is not the mean difference.", "subtract b from a seed by seed: a - b.")
+    width, right_width = high - low, expected[2] - expected[1]
+    unpaired = 2 * stats.t.ppf(0.975, 2 * len(a) - 2) * np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
+    if np.isclose(width, unpaired, rtol=0.05):
+        return _report(False, "that interval treats a and b as unpaired.", "work on the differences a - b alone.")
+    if np.isclose(width, right_width * 1.96 / stats.t.ppf(0.975, len(d) - 1), rtol=1e-3):
+        return _report(False, "1.96 is for many seeds.", f"with {len(d)} seeds use the t-distribution: stats.t.ppf.")
+    if np.isclose(width, right_width * np.sqrt((len(d) - 1) / len(d)), rtol=1e-3):
+        return _report(False, "the spread is a little too small.", "the sample standard deviation divides by n - 1.")
+    return _report(False, f"[{low:.4g}, {high:.4g}] is not the 95% interval.", _PAIRED_HINT)
+
+
+_PAIRED_HINT = (
+    "work on the differences a - b: their mean, and on each side of it the t-quantile (0.975, n - 1 degrees of "
+    "freedom) times their standard deviation (ddof=1) over the square root of n."
+)
+
+
+def check_block2_features(function: object) -> bool:
+    """The learner's block2_features(model, images): (N, C) channel averages of block2's maps, eval mode."""
+    if function is ...:
+        return _no_answer()
+    if not callable(function):
+        return _wrong_type(function, "a function, e.g. `def block2_features(model, images): ...`")
+    torch.manual_seed(0)
+    model = CNN(STANDARD)
+    for module in model.modules():
+        if isinstance(module, nn.BatchNorm2d):  # as after training, so that eval and train modes differ
+            module.running_mean.uniform_(-1, 1)
+            module.running_var.uniform_(0.5, 2)
+    images = (torch.rand(12, 28, 28, generator=torch.Generator().manual_seed(0)) * 255).to(torch.uint8)
+    model.eval()
+    with torch.no_grad():
+        maps = model.backbone.block2(model.backbone.block1(to_float(images)))  # (12, 64, 7, 7)
+        expected = maps.mean(dim=(2, 3))
+        trainee = copy.deepcopy(model).train()  # a copy: a training-mode pass moves the running statistics
+        in_train_mode = trainee.backbone.block2(trainee.backbone.block1(to_float(images))).mean(dim=(2, 3))
+    model.train()
+    result, problem = _run_learner(function, model, images)
+    if problem:
+        return _report(False, f"block2_features(model, images): {problem}", _BLOCK2_HINT)
+    if not isinstance(result, torch.Tensor):
+        return _report(False, f"it returned a {type(result).__name__}.", "return a torch tensor of shape (N, 64).")
+    result = result.detach().float().cpu()
+    if result.shape == maps.shape:
+        return _report(False, f"shape {tuple(result.shape)}: still maps.", "average each channel over its 7x7 map.")
+    if result.shape != expected.shape:
+        return _report(
+            False, f"shape {tuple(result.shape)}, not {tuple(expected.shape)}.", "stop after block2: 64 channels."
+        )
+    if torch.allclose(result, expected, atol=1e-5):
+        return _report(True, "64 numbers per image: what block2 sees, averaged over the map, in eval mode.")
+    if torch.allclose(result, in_train_mode, atol=1e-5):
+        return _report(False, "those are training-mode features.", "call model.eval() first, as extract_features does.")
+    return _report(False, "those are not block2's channel averages.", _BLOCK2_HINT)
+
+
+_BLOCK2_HINT = (
+    "model.eval(); with torch.no_grad(), x = data.to_float(images), then model.backbone.block1 and .block2 in "
+    "turn, then the mean over the last two dimensions (the map's rows and columns)."
+)
+
+
+def check_unfreeze_top(function: object) -> bool:
+    """The learner's unfreeze_top(model, k): the top k backbone blocks and the head train, every other block is
+    frozen, whatever the model's state before."""
+    if function is ...:
+        return _no_answer()
+    if not callable(function):
+        return _wrong_type(function, "a function, e.g. `def unfreeze_top(model, k): ...`")
+    for k in (1, 0, 3, 2):
+        torch.manual_seed(0)
+        model = CNN(STANDARD)
+        names = model.block_names()
+        for name in names[:1]:  # a state left over from an earlier stage: block1 trains, the rest is frozen
+            model.backbone.get_submodule(name).requires_grad_(True)
+        for name in names[1:]:
+            model.backbone.get_submodule(name).requires_grad_(False)
+        result, problem = _run_learner(function, model, k)
+        if problem:
+            return _report(False, f"unfreeze_top(model, {k}): {problem}", _TOP_HINT)
+        model = model if result is None else result
+        if not isinstance(model, CNN):
+            return _report(False, f"unfreeze_top(model, {k}) returned a {type(model).__name__}.", "return the model.")
+        training = [n for n in names if all(p.requires_grad for p in model.backbone.get_submodule(n).parameters())]
+        wanted = names[len(names) - k :]
+        if not all(p.requires_grad for p in model.head.parameters()):
+            return _report(False, f"with k={k} the head is frozen.", "the head always trains: it is new.")
+        if training == names[:k] and k not in (0, len(names)):
+            return _report(
+                False, f"with k={k}, {training} train: the bottom blocks.", "open from the top: block3 first."
+            )
+        if training != wanted:
+            return _report(False, f"with k={k}, these blocks train: {training or 'none'}.", _TOP_HINT)
+    return _report(True, "the top k blocks and the head train; the rest is frozen, whatever came before.")
+
+
+_TOP_HINT = (
+    "freeze every block first (an earlier stage may have left some open), then requires_grad_(True) on the last k "
+    "of model.block_names(); the head always trains."
+)
+
+
+def check_choose_setting(function: object, dev: pd.DataFrame) -> bool:
+    """The learner's choose_setting(rows, knob): the setting with the best mean accuracy over the development
+    seeds, the first in the grid on a tie; tried on every approach and budget of the development sweep."""
+    if function is ...:
+        return _no_answer()
+    if not callable(function):
+        return _wrong_type(function, "a function, e.g. `def choose_setting(rows, knob): ...`")
+    for (approach, n), rows in dev.groupby(["approach", "labels_per_class"], sort=False):
+        name = knob(approach)
+        means = rows.groupby(name, sort=False)["test_acc"].mean()
+        order = [v for v in GRIDS[approach][name] if v in means.index]
+        expected = max(order, key=lambda v: means[v])
+        result, problem = _run_learner(function, rows.copy(), name)
+        if problem:
+            return _report(False, f"choose_setting(rows, {name!r}): {problem}", _CHOOSE_HINT)
+        if result != expected:
+            best_single = rows.loc[rows["test_acc"].idxmax(), name]
+            hint = (
+                "that is the best single run; average over the seeds first."
+                if result == best_single and best_single != expected
+                else _CHOOSE_HINT
+            )
+            label, shown = label_text(int(n)), f"{result:g}" if _as_number(result) is not None else repr(result)
+            return _report(False, f"{approach} at {label} label(s) per class: {shown}, not {expected:g}.", hint)
+    return _report(True, "the best mean over the development seeds, for every approach and budget.")
+
+
+_CHOOSE_HINT = "group the rows by the setting, take the mean test_acc of each, and return the setting with the largest."

@@ -166,9 +166,27 @@ def shoes_and_bags_task(split: str = "train") -> Dataset:
     return split_classes(load_fashion_mnist(split), SHOES_AND_BAGS)
 
 
-def source_task(split: str = "train") -> Dataset:
-    """The suite's pretraining task: 37 printed letters, rendered offline (helpers.characters)."""
-    return printed_letters(split)
+def source_task(split: str = "train", name: str = "letters") -> Dataset:
+    """A pretraining task: the suite's 37 printed letters (helpers.characters), or one of notebook 06's
+    other sources: "fashion" (Fashion-MNIST), "clothes" (its six clothes) or "shuffled letters"."""
+    if name not in SOURCES:
+        raise DataError(f"Unknown source {name!r}; choose one of {list(SOURCES)}.")
+    return SOURCES[name](split)
+
+
+def shuffled_labels(dataset: Dataset, seed: int = 0) -> Dataset:
+    """The same images with their labels shuffled among them: a control that keeps the pictures, not the meaning."""
+    generator = torch.Generator().manual_seed(seed)
+    return Dataset(dataset.images, dataset.labels[torch.randperm(len(dataset), generator=generator)], dataset.classes)
+
+
+SHUFFLE_SEED = 1234  # the fixed shuffle of notebook 06's control source
+SOURCES = {  # name -> split -> Dataset
+    "letters": printed_letters,
+    "fashion": lambda split: load_fashion_mnist(split),
+    "clothes": lambda split: clothes_task(split),
+    "shuffled letters": lambda split: shuffled_labels(printed_letters(split), SHUFFLE_SEED),
+}
 
 
 VAL_PER_CLASS = 20  # digits held out of the training half to choose learning rates, never trained on

@@ -24,8 +24,20 @@ from helpers.models import CNN
 from helpers.train import History, TrainConfig, fit, predict
 
 
+def _require_cnn(model: nn.Module, action: str) -> None:
+    """The helpers know the suite's CNN (named blocks, a .head); say so clearly for any other model."""
+    if not isinstance(model, CNN):
+        raise TypeError(
+            f"{action} works on the suite's CNN (helpers.models.CNN: blocks named block1, block2, ... and a .head), "
+            f"not on a {type(model).__name__}. For torchvision's resnet18, write the lines out: "
+            "model.fc = nn.Linear(model.fc.in_features, num_classes) swaps the head, and "
+            "p.requires_grad_(False) for each parameter outside model.fc freezes the rest (notebook 03)."
+        )
+
+
 def replace_head(model: CNN, num_classes: int, seed: int | None = None) -> CNN:
     """A new, randomly initialised linear head for a task with `num_classes` classes."""
+    _require_cnn(model, "replace_head")
     if seed is not None:
         torch.manual_seed(seed)
     model.head = nn.Linear(model.feature_dim, num_classes)
@@ -56,6 +68,7 @@ def _blocks(model: CNN, blocks: list[str] | int | None) -> list[str]:
 
 def freeze(model: CNN, blocks: list[str] | int | None = None) -> CNN:
     """Stop training the given backbone blocks (default: the whole backbone)."""
+    _require_cnn(model, "freeze")
     for name in _blocks(model, blocks):
         for p in model.backbone.get_submodule(name).parameters():
             p.requires_grad_(False)
@@ -66,6 +79,7 @@ def freeze(model: CNN, blocks: list[str] | int | None = None) -> CNN:
 
 def unfreeze(model: CNN, blocks: list[str] | int | None = None) -> CNN:
     """Train the given backbone blocks again (default: the whole backbone)."""
+    _require_cnn(model, "unfreeze")
     for name in _blocks(model, blocks):
         for p in model.backbone.get_submodule(name).parameters():
             p.requires_grad_(True)
@@ -83,6 +97,7 @@ def frozen_blocks(model: CNN) -> list[str]:
 
 def param_groups(model: CNN, head_lr: float, decay: float = 1.0) -> list[dict]:
     """Discriminative learning rates: the head gets head_lr, each block below it `decay` times the one above."""
+    _require_cnn(model, "param_groups")
     groups = [{"name": "head", "params": list(model.head.parameters()), "lr": head_lr}]
     lr = head_lr
     for name in reversed(model.block_names()):

@@ -23,11 +23,13 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from helpers import checkpoint, cost, data, models, train, transfer
+from helpers.checkpoint import SOURCE_CHECKPOINT
 from helpers.core import Dataset
 from helpers.data import ALL, label_text  # noqa: F401  (label_text: part of this module's vocabulary)
 
@@ -67,7 +69,7 @@ for _strategy in STRATEGIES:
     GRIDS[_strategy] = {"lr": GRIDS["fine-tune"]["lr"]}
 USES_PRETRAINING = ("linear probe", "fine-tune", "LP-FT")  # of APPROACHES (the STRATEGIES pretrain too)
 CNN_APPROACHES = ("from scratch", "fine-tune", "LP-FT")  # trained for STEPS optimiser steps
-TASKS = ("digits", "fashion")
+TASKS = ("digits", "fashion", "shoes and bags")  # the third: notebook 06's negative transfer
 
 
 class ExperimentError(ValueError):
@@ -188,11 +190,17 @@ def dependencies() -> dict:
 DEV_TEST_PER_CLASS = 100  # the development task is scored on 1,000 Fashion-MNIST test images
 
 
+SHOES_TEST_PER_CLASS = 250  # "shoes and bags" is scored on 1,000 Fashion-MNIST test images too
+
+
 @lru_cache(maxsize=4)
 def task_splits(task: str) -> tuple[Dataset, Dataset | None, Dataset]:
     """(training pool, validation set or None, test set) of a task."""
     if task == "digits":
         return data.target_task("train"), data.target_task("val"), data.target_task("test")
+    if task == "shoes and bags":
+        test = data.few_shot(data.shoes_and_bags_task("test"), SHOES_TEST_PER_CLASS, seed=0)
+        return data.shoes_and_bags_task("train"), None, test
     test = data.few_shot(data.load_fashion_mnist("test"), DEV_TEST_PER_CLASS, seed=0)
     return data.load_fashion_mnist("train"), None, test
 
@@ -215,10 +223,10 @@ def logistic_flops(num_images: int, num_features: int, num_classes: int, iterati
     return 4 * num_images * num_features * num_classes * max(iterations, 1)
 
 
-@lru_cache(maxsize=4)
-def source_features(task: str, split: str) -> torch.Tensor:
-    """The shipped backbone's features of a task's fixed validation or test set, computed once per process."""
-    source, _ = checkpoint.load_checkpoint()
+@lru_cache(maxsize=8)
+def source_features(task: str, split: str, source_path: Path = SOURCE_CHECKPOINT) -> torch.Tensor:
+    """A shipped backbone's features of a task's fixed validation or test set, computed once per process."""
+    source, _ = checkpoint.load_checkpoint(source_path)
     _, val, test = task_splits(task)
     return transfer.extract_features(source, (val if split == "val" else test).images)
 
@@ -226,8 +234,10 @@ def source_features(task: str, split: str) -> torch.Tensor:
 # --- running one trial ---------------------------------------------------------------------------
 
 
-def run_trial(trial: Trial) -> dict:
+def run_trial(trial: Trial, source_path: Path = SOURCE_CHECKPOINT) -> dict:
     """Train one model as the trial says; returns its row: accuracies, parameters, FLOPs, seconds.
+
+    The approaches that use pretraining start from `source_path` (default: the shipped letter model).
 
     Runs on one CPU thread: batches of 10 to 32 images gain nothing from more, and a fixed thread
     count fixes the order of the arithmetic, so a rerun on the same machine gives the same numbers.
@@ -240,9 +250,9 @@ def run_trial(trial: Trial) -> dict:
         if trial.approach == "logistic regression":
             measured = _run_logistic_on_pixels(trial, subset)
         elif trial.approach == "linear probe":
-            measured = _run_linear_probe(trial, subset)
+            measured = _run_linear_probe(trial, subset, source_path)
         else:
-            measured = _run_cnn(trial, subset)
+            measured = _run_cnn(trial, subset, source_path)
         return {**asdict(trial), "train_images": len(subset), **measured}
     finally:
         torch.set_num_threads(threads)
@@ -266,13 +276,13 @@ def _run_logistic_on_pixels(trial: Trial, subset: Dataset) -> dict:
     return {
         **_score(model, lambda split: pixels(val if split == "val" else test), trial.task),
         "trainable_params": logistic.coef_.size + logistic.intercept_.size,
-        "train_flops": logistic_flops(len(subset), 784, 10, int(logistic.n_iter_.max())),
+        "train_flops": logistic_flops(len(subset), 784, len(subset.classes), int(logistic.n_iter_.max())),
         "seconds": seconds,
     }
 
 
-def _run_linear_probe(trial: Trial, subset: Dataset) -> dict:
-    source, _ = checkpoint.load_checkpoint()
+def _run_linear_probe(trial: Trial, subset: Dataset, source_path: Path) -> dict:
+    source, _ = checkpoint.load_checkpoint(source_path)
     start = time.perf_counter()
     features = transfer.extract_features(source, subset.images)  # the backbone runs once, forward only
     model = transfer.logistic_probe(features, subset.labels, trial.C, max_iter=5000)
@@ -280,18 +290,22 @@ def _run_linear_probe(trial: Trial, subset: Dataset) -> dict:
     logistic = model[-1]
     forward = cost.flops_per_prediction(source.backbone) * len(subset)
     return {
-        **_score(model, lambda split: source_features(trial.task, split).numpy(), trial.task),
+        **_score(model, lambda split: source_features(trial.task, split, source_path).numpy(), trial.task),
         "trainable_params": logistic.coef_.size + logistic.intercept_.size,
-        "train_flops": forward + logistic_flops(len(subset), source.feature_dim, 10, int(logistic.n_iter_.max())),
+        "train_flops": forward
+        + logistic_flops(len(subset), source.feature_dim, len(subset.classes), int(logistic.n_iter_.max())),
         "seconds": seconds,
     }
 
 
-def make_cnn(approach: str, subset: Dataset, seed: int) -> tuple[models.CNN, int, float]:
+def make_cnn(
+    approach: str, subset: Dataset, seed: int, source_path: Path = SOURCE_CHECKPOINT
+) -> tuple[models.CNN, int, float]:
     """The starting model of a CNN approach, with the FLOPs and seconds it cost to prepare."""
+    num_classes = len(subset.classes)
     if approach == "from scratch":
-        return models.make_model(models.CNNConfig(num_classes=10), seed=seed), 0, 0.0
-    model = transfer.pretrained_model(10, seed=seed)
+        return models.make_model(models.CNNConfig(num_classes=num_classes), seed=seed), 0, 0.0
+    model = transfer.pretrained_model(num_classes, seed=seed, path=source_path)
     if approach in ("fine-tune", *STRATEGIES):
         return model, 0, 0.0
     start = time.perf_counter()  # LP-FT: a linear probe first, then everything trains
@@ -301,8 +315,8 @@ def make_cnn(approach: str, subset: Dataset, seed: int) -> tuple[models.CNN, int
     return model, cost.flops_per_prediction(model.backbone) * len(subset), seconds
 
 
-def _run_cnn(trial: Trial, subset: Dataset) -> dict:
-    model, prep_flops, prep_seconds = make_cnn(trial.approach, subset, trial.seed)
+def _run_cnn(trial: Trial, subset: Dataset, source_path: Path) -> dict:
+    model, prep_flops, prep_seconds = make_cnn(trial.approach, subset, trial.seed, source_path)
     _, val, test = task_splits(trial.task)
     config = train.TrainConfig(steps=trial.steps, batch_size=trial.batch_size, lr=trial.lr, seed=trial.seed)
     if trial.approach == "gradual unfreezing":  # stages of its own; no curve at the shared steps

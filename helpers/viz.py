@@ -44,9 +44,15 @@ def _rows(history) -> list[dict]:
 
 
 def plot_history(
-    history: History | list[dict], title: str = "Learning curve", total_steps: int | None = None
+    history: History | list[dict],
+    title: str = "Learning curve",
+    total_steps: int | None = None,
+    held_out: str = "validation",
 ) -> plt.Figure:
-    """Training loss (left) and accuracy (right) against optimiser step."""
+    """Training loss (left) and accuracy (right) against optimiser step.
+
+    held_out names the set the dashed curve is measured on ("validation", or e.g. "test sample").
+    """
     rows = _rows(history)
     steps = [row["step"] for row in rows]
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(9, 3.2), constrained_layout=True)
@@ -58,7 +64,7 @@ def plot_history(
             [r["val_loss"] for r in val_rows],
             "s--",
             color=VAL_COLOUR,
-            label="validation",
+            label=held_out,
         )
     ax_acc.plot(steps, [100 * row["train_acc"] for row in rows], "o-", color=TRAIN_COLOUR, label="train")
     if any("val_acc" in row for row in rows):
@@ -68,7 +74,7 @@ def plot_history(
             [100 * r["val_acc"] for r in val_rows],
             "s--",
             color=VAL_COLOUR,
-            label="validation",
+            label=held_out,
         )
     ax_loss.set(title="Loss", xlabel="optimiser step", ylabel="cross-entropy (nats)")
     ax_acc.set(title="Accuracy", xlabel="optimiser step", ylabel="accuracy (%)", ylim=(0, 100))
@@ -89,8 +95,10 @@ class LiveHistoryPlot:
     (a display handle, so the progress bar above it is left alone).
     """
 
-    def __init__(self, title: str = "Learning curve (live)", total_steps: int | None = None):
-        self.title, self.total_steps = title, total_steps
+    def __init__(
+        self, title: str = "Learning curve (live)", total_steps: int | None = None, held_out: str = "validation"
+    ):
+        self.title, self.total_steps, self.held_out = title, total_steps, held_out
         self.rows: list[dict] = []
         self.handle = None
 
@@ -98,7 +106,7 @@ class LiveHistoryPlot:
         from IPython.display import DisplayHandle
 
         self.rows.append(row)
-        fig = plot_history(self.rows, self.title, self.total_steps)
+        fig = plot_history(self.rows, self.title, self.total_steps, self.held_out)
         if self.handle is None:
             self.handle = DisplayHandle()
             self.handle.display(fig)
@@ -159,13 +167,17 @@ def show_feature_maps(model: nn.Module, image: torch.Tensor, block: str, max_map
     ax_in.imshow(torch.as_tensor(image).cpu().numpy(), cmap="gray", vmin=0, vmax=255)
     ax_in.set(title="input (28x28)", xlabel="column (pixels)", ylabel="row (pixels)")
     axes = right.subplots(rows, columns, squeeze=False)
+    # One colour scale for every map (ReLU and max-pooling leave them >= 0), so a brighter map is a
+    # stronger response, not just another map's own contrast.
+    vmax = float(shown.max()) or 1.0
     for i, ax in enumerate(axes.flat):
         ax.set_xticks([]), ax.set_yticks([])
         if i < len(shown):
-            ax.imshow(shown[i].numpy(), cmap="viridis")
+            image = ax.imshow(shown[i].numpy(), cmap="viridis", vmin=0, vmax=vmax)
             ax.set_title(f"ch {i}", fontsize=8)
         else:
             ax.axis("off")
+    right.colorbar(image, ax=axes, shrink=0.8, label="activation (one scale for all maps)")
     channels, side = maps.shape[0], maps.shape[-1]
     right.supxlabel(f"map column ({side} positions); brighter = stronger response", fontsize=10)
     right.supylabel(f"map row ({side} positions)", fontsize=10)
@@ -201,9 +213,9 @@ def _pixels(image):
     return torch.as_tensor(image).cpu().numpy()
 
 
-# Ten classes need ten styles: the eight Okabe-Ito colours and two greys, and every point is
-# drawn as its own digit, so the plot reads without telling colours apart.
-CLASS_COLOURS = [*OKABE_ITO.values(), "#999999", "#666666"]
+# Ten classes need ten styles: matplotlib's ten "tab10" colours, none of them faint on white, and
+# every point drawn as its own digit, so the plot also reads without telling colours apart.
+CLASS_COLOURS = list(plt.get_cmap("tab10").colors)
 
 
 def plot_embeddings(embeddings: dict, labels: torch.Tensor, classes: Sequence[str], suptitle: str) -> plt.Figure:
@@ -216,7 +228,14 @@ def plot_embeddings(embeddings: dict, labels: torch.Tensor, classes: Sequence[st
         points = torch.as_tensor(points).numpy()
         for c, name in enumerate(classes):
             chosen = points[(labels == c).numpy()]
-            ax.scatter(chosen[:, 0], chosen[:, 1], marker=f"${name}$", s=40, color=CLASS_COLOURS[c % 10], linewidths=0)
+            ax.scatter(
+                chosen[:, 0],
+                chosen[:, 1],
+                marker=f"$\\mathbf{{{name}}}$",
+                s=55,
+                color=CLASS_COLOURS[c % 10],
+                linewidths=0,
+            )
         ax.set(title=title, xlabel="dimension 1 (no unit)", ylabel="dimension 2 (no unit)")
         ax.set_xticks([]), ax.set_yticks([])
     fig.suptitle(suptitle)
@@ -367,27 +386,44 @@ def plot_paired_differences(paired: list[dict], title: str = "Paired differences
 def plot_curves(
     curves: dict, target: float | None = None, title: str = "Validation accuracy while training"
 ) -> plt.Figure:
-    """Validation accuracy against steps (left) and seconds (right), one line per run: {name: History}."""
-    fig, (ax_steps, ax_seconds) = plt.subplots(1, 2, figsize=(10, 3.6), constrained_layout=True)
+    """Validation accuracy against steps (left) and seconds (right), one line per run: {name: History}.
+
+    The top row shows the whole run (0 to 100%); the bottom row zooms in near the top, where the
+    curves end and where one overtakes the other.
+    """
+    fig, axes = plt.subplots(2, 2, figsize=(10, 6.4), sharex="col", constrained_layout=True)
+    finals = []
     for name, history in curves.items():
         rows = [row for row in _rows(history) if "val_acc" in row]
         colour, line, marker = _style(name)
         acc = [100 * r["val_acc"] for r in rows]
-        ax_steps.plot(
-            [r["step"] for r in rows], acc, linestyle=line, marker=marker, markersize=3, color=colour, label=name
-        )
-        ax_seconds.plot(
-            [r["seconds"] for r in rows], acc, linestyle=line, marker=marker, markersize=3, color=colour, label=name
-        )
-    ax_steps.set_title("against optimiser steps")
-    ax_seconds.set_title("against training time")
-    for ax, xlabel in ((ax_steps, "optimiser step"), (ax_seconds, "training time (s, this machine)")):
+        finals += acc[len(acc) // 2 :]
+        for row_axes in axes:
+            for ax, x in zip(row_axes, ([r["step"] for r in rows], [r["seconds"] for r in rows])):
+                ax.plot(x, acc, linestyle=line, marker=marker, markersize=3, color=colour, label=name)
+    low = min([*finals, 100 * target if target is not None else 100]) - 3
+    for top, zoom, xlabel in zip(*axes, ("optimiser step", "training time (s, this machine)")):
+        top.set_xlabel(xlabel)
+        zoom.set(xlabel=xlabel, ylim=(max(0, low), 100))
+    for (ax_top, ax_zoom), what in zip(axes.T, ("optimiser steps", "training time")):
+        ax_top.set(title=f"against {what}", ylim=(0, 100))
+        ax_zoom.set_title(f"against {what}, zoomed in above {max(0, low):.0f}%", fontsize=10)
+    for ax in axes.flat:
         if target is not None:
             ax.axhline(100 * target, color="grey", linewidth=1)
-            ax.text(0, 100 * target + 1, f"target {target:.0%}", color="grey", fontsize=8)
-        ax.set(xlabel=xlabel, ylabel="validation accuracy (%)", ylim=(0, 100))
+            ax.text(  # inside the axes on the right: never clipped by the y axis
+                0.99,
+                100 * target,
+                f"target {target:.0%}",
+                transform=ax.get_yaxis_transform(),
+                ha="right",
+                va="bottom",
+                color="grey",
+                fontsize=8,
+            )
+        ax.set_ylabel("validation accuracy (%)")
         ax.grid(alpha=0.3)
-    ax_steps.legend(loc="lower right", fontsize=9)
+        ax.legend(loc="lower right", fontsize=8)
     fig.suptitle(title)
     return fig
 
@@ -415,36 +451,153 @@ def plot_accuracy_vs_compute(
         raise ValueError(f"measure must be one of {list(COMPUTE_AXES)}, not {measure!r}.")
     rows = summary[summary["labels_per_class"] == labels_per_class]
     fig, ax = plt.subplots(figsize=(9.5, 4.2), constrained_layout=True)
-    for _, row in rows.iterrows():
+    handles = []
+    for k, (_, row) in enumerate(rows.iterrows()):
         colour, _, marker = _style(row.approach)
-        own = row[measure]
+        # Approaches that train for the same steps cost about the same: nudge each sideways (a factor of
+        # 1.2 per approach on the log axis) so their error bars never sit on top of each other.
+        nudge = 1.2 ** (k - (len(rows) - 1) / 2)
+        own = row[measure] * nudge
         acc = 100 * row.accuracy
         spread = [[0], [0]] if math.isnan(row.low) else [[acc - 100 * row.low], [100 * row.high - acc]]
+        style = {"marker": marker, "color": colour, "capsize": 3, "linestyle": "none"}
         if row.uses_pretraining:
-            ax.errorbar(own, acc, yerr=spread, marker=marker, color=colour, mfc="white", capsize=3, linestyle="none")
-            shared = own + pretraining / amortise_over
+            ax.errorbar(own, acc, yerr=spread, mfc="white", **style)
+            shared = (row[measure] + pretraining / amortise_over) * nudge
             ax.annotate("", (shared, acc), (own, acc), arrowprops={"arrowstyle": "->", "color": colour})
-            ax.errorbar(
-                shared,
-                acc,
-                yerr=spread,
-                marker=marker,
-                color=colour,
-                capsize=3,
-                linestyle="none",
-                label=f"{row.approach} (+ pretraining / {amortise_over})",
-            )
+            ax.errorbar(shared, acc, yerr=spread, **style)
         else:
-            ax.errorbar(
-                own, acc, yerr=spread, marker=marker, color=colour, capsize=3, linestyle="none", label=row.approach
-            )
+            ax.errorbar(own, acc, yerr=spread, **style)
+        handles.append(plt.Line2D([], [], marker=marker, color=colour, linestyle="none", label=row.approach))
+    # Two more legend entries say what open and filled mean, in neutral grey.
+    grey = {"marker": "o", "color": "grey", "linestyle": "none"}
+    handles.append(plt.Line2D([], [], mfc="white", label="open: own training only", **grey))
+    handles.append(plt.Line2D([], [], label=f"filled: + pretraining / {amortise_over} tasks", **grey))
     label = f"{label_text(labels_per_class)} label{'' if labels_per_class == 1 else 's'}"
     ax.set_xscale("log")
     ax.set(
         title=f"Accuracy against training compute, {label} per class",
-        xlabel=COMPUTE_AXES[measure],
-        ylabel="test accuracy (%)",
+        xlabel=COMPUTE_AXES[measure] + "; points with equal cost nudged apart",
+        ylabel="test accuracy (%), 95% interval",
     )
     ax.grid(alpha=0.3, which="both")
-    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, title="open: own training only")
+    ax.legend(handles=handles, loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8)
+    return fig
+
+
+# --- notebook 06: what transfers, and when it fails ---------------------------------------------------
+
+LAYER_STYLES = {  # curve -> colour, line style, marker, offset on the x axis (so error bars never overlap)
+    "AnB": (OKABE_ITO["vermillion"], "--", "v", -0.09),
+    "AnB+": (OKABE_ITO["vermillion"], "-", "^", -0.03),
+    "BnB": (OKABE_ITO["blue"], "--", "s", 0.03),
+    "BnB+": (OKABE_ITO["blue"], "-", "D", 0.09),
+}
+LAYER_MEANINGS = {
+    "AnB": "AnB: first n blocks from base A, frozen",
+    "AnB+": "AnB+: from base A, fine-tuned",
+    "BnB": "BnB: from base B itself, frozen",
+    "BnB+": "BnB+: from base B itself, fine-tuned",
+}
+
+
+def plot_layer_transfer(
+    summary: pd.DataFrame, title: str = "Which layers transfer: letters A to letters B"
+) -> plt.Figure:
+    """Yosinski et al.'s Figure 2 in miniature: accuracy on B against n, the blocks copied, for four curves.
+
+    summary: helpers.what_transfers.layer_summary (curve, n, mean, low, high, seeds); bars span min to max.
+    """
+    fig, ax = plt.subplots(figsize=(8.5, 4.6), constrained_layout=True)
+    base = summary[summary["curve"] == "baseB"].iloc[0]
+    ax.axhspan(100 * base["low"], 100 * base["high"], color="grey", alpha=0.2, linewidth=0)
+    ax.axhline(100 * base["mean"], color="grey", linewidth=1, label="base B (n = 0), min to max over seeds")
+    for curve, (colour, line, marker, offset) in LAYER_STYLES.items():
+        rows = summary[summary["curve"] == curve].sort_values("n")
+        x = rows["n"].to_numpy() + offset
+        mean = 100 * rows["mean"].to_numpy()
+        bars = [mean - 100 * rows["low"].to_numpy(), 100 * rows["high"].to_numpy() - mean]
+        ax.errorbar(
+            x, mean, yerr=bars, color=colour, linestyle=line, marker=marker, capsize=3, label=LAYER_MEANINGS[curve]
+        )
+    seeds = int(summary["seeds"].min())
+    ax.set_xticks(sorted(set(summary["n"])))
+    ax.set(
+        title=title,
+        xlabel="n: blocks copied from a base model (n = 0: base B, trained on B from scratch)",
+        ylabel=f"test accuracy on B (%), mean of {seeds} seeds;\nbars: min to max (axis zoomed)",
+    )
+    ax.grid(alpha=0.3)
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8)
+    return fig
+
+
+SOURCE_STYLES = {  # source -> colour, marker
+    "letters": (OKABE_ITO["blue"], "o"),
+    "fashion": (OKABE_ITO["purple"], "s"),
+    "shuffled letters": (OKABE_ITO["orange"], "x"),
+    "none": (OKABE_ITO["vermillion"], "D"),
+}
+
+
+def plot_sources(summary: pd.DataFrame, approaches: Sequence[str] = ("linear probe", "fine-tune")) -> plt.Figure:
+    """Digits accuracy against labels per class for each source, one panel per approach, from scratch in each.
+
+    summary: helpers.what_transfers.source_summary; bands are the 95% interval of the mean over seeds.
+    """
+    fig, axes = plt.subplots(1, len(approaches), figsize=(11, 4.2), sharey=True, constrained_layout=True)
+    for ax, approach in zip(np.atleast_1d(axes), approaches):
+        for name in [*[f"{approach}: {s}" for s in SOURCE_STYLES if s != "none"], "from scratch"]:
+            rows = summary[summary["approach"] == name].sort_values("labels_per_class")
+            if rows.empty:
+                continue
+            colour, marker = SOURCE_STYLES[name.split(": ")[1] if ": " in name else "none"]
+            mean, low, high = _interval(rows)
+            x = rows["labels_per_class"].to_numpy()
+            line = "--" if name == "from scratch" else "-"
+            ax.plot(x, mean, color=colour, marker=marker, linestyle=line, label=name.split(": ")[-1])
+            ax.fill_between(x, low, high, color=colour, alpha=0.15, linewidth=0)
+        ax.set_xscale("log")
+        ticks = sorted(set(summary["labels_per_class"]))
+        ax.set_xticks(ticks, [str(t) for t in ticks])
+        ax.minorticks_off()
+        ax.set(title=f"{approach} from each source", xlabel="labelled digits per class (log scale)")
+        ax.grid(alpha=0.3)
+    np.atleast_1d(axes)[0].set_ylabel("digits test accuracy (%)")
+    np.atleast_1d(axes)[-1].legend(loc="lower right", fontsize=9, title="source (band: 95% interval)")
+    return fig
+
+
+STRATEGY_STYLES = {  # forgetting strategy -> colour, marker
+    "fine-tune": (OKABE_ITO["blue"], "o"),
+    "LP-FT": (OKABE_ITO["green"], "D"),
+    "block1 frozen": (OKABE_ITO["purple"], "s"),
+    "lr / 10": (OKABE_ITO["orange"], "^"),
+}
+
+
+def plot_forgetting(forgetting: pd.DataFrame, letters_before: float) -> plt.Figure:
+    """Digits accuracy against the letters the backbone still reads, one point per seed, a panel per budget."""
+    budgets = sorted(set(forgetting["labels_per_class"]), key=lambda n: math.inf if n == 0 else n)
+    fig, axes = plt.subplots(1, len(budgets), figsize=(11, 4.2), sharey=True, constrained_layout=True)
+    for ax, n in zip(np.atleast_1d(axes), budgets):
+        at = forgetting[forgetting["labels_per_class"] == n]
+        for strategy, (colour, marker) in STRATEGY_STYLES.items():
+            rows = at[at["strategy"] == strategy]
+            ax.scatter(100 * rows["digits_acc"], 100 * rows["letters_acc"], color=colour, marker=marker, alpha=0.45)
+            ax.scatter(
+                100 * rows["digits_acc"].mean(),
+                100 * rows["letters_acc"].mean(),
+                color=colour,
+                marker=marker,
+                s=120,
+                edgecolor="black",
+                label=f"{strategy} (large: mean)",
+            )
+        ax.axhline(100 * letters_before, color="grey", linestyle=":", label="letters before fine-tuning")
+        label = "all" if n == 0 else str(n)
+        ax.set(title=f"{label} labelled digits per class", xlabel="digits test accuracy (%)")
+        ax.grid(alpha=0.3)
+    np.atleast_1d(axes)[0].set_ylabel("letters test accuracy (%),\nold letter head put back")
+    np.atleast_1d(axes)[-1].legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8)
     return fig

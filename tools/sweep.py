@@ -1,12 +1,14 @@
-"""Run the sweep behind notebooks 02-05 and keep every result in data/results/experiments.json.
+"""Run the sweeps behind notebooks 02-06 and keep every result in data/results/.
 
-    python -m tools.sweep fill      # compute only the trials missing from the cache
-    python -m tools.sweep rebuild   # recompute everything into a fresh file (make rebuild-caches)
+    python -m tools.sweep fill      # compute only the trials missing from the caches
+    python -m tools.sweep rebuild   # recompute everything into fresh files (make rebuild-caches)
+    python -m tools.sweep fill --only 06   # notebook 06's four studies only (helpers.what_transfers)
 
 First the development sweep (every setting of every approach on Fashion-MNIST) and the
 contrast grid on the digits; then, from the recipes the development sweep chose, the rest of
 the digits trials. Every result is saved as soon as it is computed, so an interrupted sweep
 keeps its work, and each is stored under a key of its whole configuration (helpers.trials).
+Notebook 06's studies (data/results/what_transfers.json) come last: they reuse the same recipes.
 """
 
 from __future__ import annotations
@@ -16,14 +18,14 @@ import json
 import multiprocessing
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import pandas as pd
 from tqdm.auto import tqdm
 
-from helpers import cost, results, trials
+from helpers import cost, results, trials, what_transfers
 from helpers.core import write_text_atomically
 from helpers.trials import Trial
 
@@ -34,28 +36,40 @@ def save_cache(rows: dict[str, dict], path: Path = results.RESULTS_PATH) -> Path
     return write_text_atomically(path, json.dumps(payload, indent=0))
 
 
-def compute(planned: list[Trial], path: Path | None, workers: int = 1, progress: bool = True) -> pd.DataFrame:
-    """Rows of `planned` (one per trial), computing only those not cached; path=None keeps nothing on disk."""
+def compute(
+    planned: list[Trial],
+    path: Path | None,
+    workers: int = 1,
+    progress: bool = True,
+    run: Callable[[Trial], dict] | None = None,
+    columns: list[str] | None = results.COLUMNS,
+) -> pd.DataFrame:
+    """Rows of `planned` (one per trial), computing only those not cached; path=None keeps nothing on disk.
+
+    `run` trains one trial (default: helpers.trials.run_trial); notebook 06's studies pass
+    what_transfers.run (and columns=None: their own).
+    """
+    run = run or trials.run_trial
     cached = results.load_cache(path) if path is not None else {}
     missing = [trial for trial in planned if trial.key() not in cached]
     bar = tqdm(total=len(missing), desc="trials", disable=not progress or not missing)
-    for trial, row in _run_all(missing, workers):
+    for trial, row in _run_all(missing, workers, run):
         cached[trial.key()] = row
         if path is not None:
             save_cache(cached, path)  # after every trial: an interrupted sweep keeps its work
         bar.update()
     bar.close()
-    return pd.DataFrame([cached[trial.key()] for trial in planned], columns=results.COLUMNS)
+    return pd.DataFrame([cached[trial.key()] for trial in planned], columns=columns)
 
 
-def _run_all(planned: list[Trial], workers: int) -> Iterator[tuple[Trial, dict]]:
+def _run_all(planned: list[Trial], workers: int, run: Callable[[Trial], dict]) -> Iterator[tuple[Trial, dict]]:
     if workers <= 1:
         for trial in planned:
-            yield trial, trials.run_trial(trial)
+            yield trial, run(trial)
         return
     # One thread per trial, one trial per core; "spawn" starts clean processes on every OS.
     with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = {pool.submit(trials.run_trial, trial): trial for trial in planned}
+        futures = {pool.submit(run, trial): trial for trial in planned}
         for future in as_completed(futures):
             yield futures[future], future.result()
 
@@ -76,21 +90,41 @@ def fill(path: Path, workers: int) -> None:
         save_cache({key: row for key, row in cached.items() if key in planned}, path)
 
 
+def fill_what_transfers(path: Path, workers: int, main_path: Path = results.RESULTS_PATH) -> None:
+    """Notebook 06's studies at the recipes the development sweep chose; base models first, as copies need them."""
+    recipes = results.dev_recipes(results.load_results(main_path)["dev"])
+    planned = [trial for plan in what_transfers.plans(recipes).values() for trial in plan]
+    bases = [trial for trial in planned if isinstance(trial, what_transfers.LayerTrial) and not trial.copied_from]
+    for batch in (bases, planned):
+        compute(batch, path, workers, run=what_transfers.run, columns=None)
+    keys = {trial.key() for trial in planned}
+    cached = results.load_cache(path)
+    if set(cached) - keys:
+        save_cache({key: row for key, row in cached.items() if key in keys}, path)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m tools.sweep", description=__doc__.split("\n")[0])
     parser.add_argument("command", choices=["fill", "rebuild"])
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="trials run in parallel")
     parser.add_argument("--path", type=Path, default=results.RESULTS_PATH)
+    parser.add_argument("--path-06", type=Path, default=what_transfers.RESULTS_PATH)
+    parser.add_argument("--only", choices=["02-05", "06"], default=None, help="one sweep (default: both)")
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    if args.command == "rebuild":  # compute everything into a fresh file, then replace the old one
-        staged = args.path.with_name("rebuild-" + args.path.name)
-        fill(staged, args.workers)
-        os.replace(staged, args.path)
-    else:
-        fill(args.path, args.workers)
+    sweeps = [("02-05", fill, args.path), ("06", lambda p, w: fill_what_transfers(p, w, args.path), args.path_06)]
+    for name, run_sweep, path in sweeps:
+        if args.only not in (None, name):
+            continue
+        if args.command == "rebuild":  # compute everything into a fresh file, then replace the old one
+            staged = path.with_name("rebuild-" + path.name)
+            run_sweep(staged, args.workers)
+            os.replace(staged, path)
+        else:
+            run_sweep(path, args.workers)
     print(f"{args.command}: done in {time.perf_counter() - start:.0f} s with {args.workers} worker(s).")
-    print(results.report(results.load_results(args.path)))
+    if args.only != "06":
+        print(results.report(results.load_results(args.path)))
 
 
 if __name__ == "__main__":

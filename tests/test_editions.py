@@ -1,0 +1,97 @@
+"""The student and instructor editions (tools/editions.py, make student / make instructor).
+
+The student edition must keep every exercise open and hold no solution: no solution cell, and no line
+of solution code anywhere. The instructor edition keeps the solutions, expanded, and the notes.
+Run All on the student edition must stop at nothing and print no answer (slow: it runs them all).
+"""
+
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tests.test_notebooks_run import NOTEBOOKS, run_notebook
+from tools import editions
+
+
+def cells(path: Path) -> list:
+    return nbformat.read(path, as_version=4).cells
+
+
+def tagged(path: Path, tag: str) -> list:
+    return [cell for cell in cells(path) if tag in cell.metadata.get("tags", [])]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    root = tmp_path_factory.mktemp("editions")
+    return {edition: editions.write_edition(edition, root / edition) for edition in editions.EDITIONS}
+
+
+def test_every_exercise_has_a_tagged_solution_and_every_hidden_cell_is_one():
+    for path in NOTEBOOKS[1:]:  # 00 has no exercises
+        solutions = [cell for cell in tagged(path, "solution") if cell.cell_type == "code"]
+        assert solutions, f"{path.name} has no cell tagged 'solution'"
+        for cell in cells(path):
+            if cell.metadata.get("jupyter", {}).get("source_hidden"):
+                assert "solution" in cell.metadata.get("tags", []), f"{path.name}: a hidden cell is not tagged"
+
+
+def solution_lines(path: Path) -> set[str]:
+    """Lines of solution code that appear nowhere else in the notebook (the exercise cells repeat the checks)."""
+    elsewhere = {
+        line.strip().rstrip(";")
+        for cell in cells(path)
+        if "solution" not in cell.metadata.get("tags", [])
+        for line in cell.source.splitlines()
+    }
+    return {
+        line.strip().rstrip(";")
+        for cell in tagged(path, "solution")
+        if cell.cell_type == "code"
+        for line in cell.source.splitlines()
+        if line.strip() and not line.strip().startswith("#") and line.strip().rstrip(";") not in elsewhere
+    }
+
+
+def test_the_student_edition_holds_no_solution_and_keeps_every_exercise(built):
+    for source, student in zip(NOTEBOOKS, built["student"]):
+        assert student.name == source.name
+        text = "\n".join(cell.source for cell in cells(student))
+        leaked = [line for line in solution_lines(source) if line in text]
+        assert not leaked, f"{student.name} leaks solution lines: {leaked}"
+        assert not tagged(student, "solution") and not tagged(student, "instructor")
+        exercises = [c for c in cells(source) if c.cell_type == "code" and "= ...  #" in c.source]
+        kept = [c for c in cells(student) if c.cell_type == "code" and "= ...  #" in c.source]
+        assert len(kept) == len(exercises), f"{student.name}: exercises lost"
+        assert all(not c.get("outputs") for c in cells(student) if c.cell_type == "code")
+
+
+def test_the_instructor_edition_keeps_solutions_expanded_and_the_notes(built):
+    for source, instructor in zip(NOTEBOOKS, built["instructor"]):
+        assert len(tagged(instructor, "solution")) == len(tagged(source, "solution"))
+        assert len(tagged(instructor, "instructor")) == len(tagged(source, "instructor"))
+        assert not any(c.metadata.get("jupyter", {}).get("source_hidden") for c in cells(instructor))
+        assert nbformat.read(instructor, as_version=4).metadata["kernelspec"]["name"] == "python3"
+
+
+def test_every_notebook_has_instructor_notes():
+    for path in NOTEBOOKS:
+        notes = tagged(path, "instructor")
+        assert notes and all(cell.cell_type == "markdown" for cell in notes), f"{path.name} has no instructor notes"
+        assert "For the instructor" in notes[0].source
+
+
+def test_an_unknown_edition_is_refused():
+    with pytest.raises(ValueError, match="edition must be one of"):
+        editions.exporter("teacher")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[path.stem for path in NOTEBOOKS])
+def test_run_all_on_the_student_edition_stops_at_nothing_and_prints_no_answer(notebook, tmp_path):
+    student = editions.write_edition("student", tmp_path / "student", notebooks=notebook.parent)
+    path = next(p for p in student if p.name == notebook.name)
+    printed = run_notebook(path, tmp_path / "outputs.json")
+    said = "\n".join(cell["stdout"] for cell in printed)
+    assert "Correct:" not in said, "the student edition printed an answer"

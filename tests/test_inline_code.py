@@ -1,0 +1,115 @@
+"""The PyTorch a notebook writes out (cells tagged inline-...) does exactly what the helper it stands for does.
+
+Each test runs the notebook's own cell, read from the .ipynb, so the test fails if the notebook's lines and
+the helper drift apart.
+"""
+
+import contextlib
+import io
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+
+from helpers import checkpoint, transfer
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+
+
+def tagged_cell(notebook: str, tag: str) -> str:
+    cells = json.loads((NOTEBOOKS / notebook).read_text(encoding="utf-8"))["cells"]
+    found = [cell for cell in cells if tag in cell.get("metadata", {}).get("tags", [])]
+    assert len(found) == 1, f"{notebook} should have one cell tagged {tag!r}, has {len(found)}"
+    return "".join(found[0]["source"])
+
+
+def run_cell(source: str, **names) -> dict:
+    namespace = dict(names)
+    with contextlib.redirect_stdout(io.StringIO()):
+        exec(compile(source, "<notebook cell>", "exec"), namespace)  # noqa: S102  (our own notebook's code)
+    return namespace
+
+
+def test_03_swaps_the_head_and_freezes_as_the_helpers_do():
+    inline = run_cell(
+        tagged_cell("03_reuse_the_features.ipynb", "inline-freeze"),
+        checkpoint=checkpoint,
+        torch=torch,
+        nn=nn,
+        transfer=transfer,
+        SEED=0,
+    )["model"]
+    helper = transfer.freeze(transfer.pretrained_model(10, seed=0))
+    assert inline.state_dict().keys() == helper.state_dict().keys()
+    for key, value in helper.state_dict().items():
+        assert torch.equal(inline.state_dict()[key], value), key
+    trains = {name: p.requires_grad for name, p in helper.named_parameters()}
+    assert {name: p.requires_grad for name, p in inline.named_parameters()} == trains
+    assert not any(trains[name] for name in trains if name.startswith("backbone."))
+    bn_modes = {name: m.training for name, m in helper.named_modules() if isinstance(m, nn.BatchNorm2d)}
+    assert {name: m.training for name, m in inline.named_modules() if isinstance(m, nn.BatchNorm2d)} == bn_modes
+
+
+def test_01_the_written_out_loop_is_fit_without_its_extras():
+    import torch.nn.functional as F
+
+    from helpers import data, models, train
+
+    train_set = data.source_task("train")
+    config = models.CNNConfig(num_classes=len(train_set.classes))
+    recipe = train.TrainConfig(steps=4, batch_size=128, lr=3e-3, schedule="constant", shift=0, seed=0)
+    names = run_cell(
+        tagged_cell("01_pretrain_source.ipynb", "inline-loop"),
+        torch=torch, F=F, data=data, models=models, train_set=train_set, config=config, RECIPE=recipe, LOOP_STEPS=4,
+    )  # fmt: skip
+    helper = models.make_model(config, seed=0)
+    train.fit(helper, train_set, recipe, device=torch.device("cpu"))
+    for key, value in helper.state_dict().items():
+        assert torch.equal(names["demo"].state_dict()[key], value), key
+    assert len(names["losses"]) == 4
+
+
+def test_04_the_written_out_parameter_groups_are_param_groups():
+    names = run_cell(
+        tagged_cell("04_fine_tuning.ipynb", "inline-param-groups"),
+        torch=torch, pretrained=lambda seed: transfer.pretrained_model(10, seed=seed), SEED=0,
+    )  # fmt: skip
+    inline = names["optimizer"].param_groups
+    helper = transfer.param_groups(names["demo"], head_lr=names["head_lr"], decay=names["decay"])
+    assert [g["name"] for g in inline] == [g["name"] for g in helper]
+    for mine, theirs in zip(inline, helper):
+        assert mine["lr"] == theirs["lr"]
+        assert [id(p) for p in mine["params"]] == [id(p) for p in theirs["params"]]
+
+
+def test_04_the_written_out_batchnorm_fix_is_train_mode():
+    from helpers import train
+
+    names = run_cell(
+        tagged_cell("04_fine_tuning.ipynb", "inline-bn-fix"),
+        torch=torch, nn=nn, transfer=transfer, pretrained=lambda seed: transfer.pretrained_model(10, seed=seed), SEED=0,
+    )  # fmt: skip
+    for frozen in ([], ["block1"], ["block1", "block2", "block3"]):
+        inline, helper = (transfer.freeze(transfer.pretrained_model(10, seed=0), frozen) for _ in range(2))
+        names["train_mode_keeping_frozen_batchnorm"](inline)
+        train.train_mode(helper)
+        modes = [m.training for m in helper.modules()]
+        assert [m.training for m in inline.modules()] == modes
+        assert modes.count(False) == len(frozen)  # one BatchNorm per frozen block stays in eval mode
+
+
+def test_03_the_resnet_bridge_trains_only_the_new_head_and_the_helpers_say_why_not():
+    from helpers import cost
+
+    names = run_cell(tagged_cell("03_reuse_the_features.ipynb", "inline-resnet"), nn=nn, cost=cost)
+    resnet = names["resnet"]
+    assert cost.count_parameters(resnet)["trainable"] == 512 * 10 + 10
+    assert all(p.requires_grad == name.startswith("fc.") for name, p in resnet.named_parameters())
+    assert not any(m.training for m in resnet.modules())
+    for helper in (transfer.freeze, transfer.unfreeze, lambda m: transfer.replace_head(m, 10)):
+        with pytest.raises(TypeError, match="model.fc = nn.Linear"):
+            helper(resnet)
+    with pytest.raises(TypeError, match="suite's CNN"):
+        transfer.param_groups(resnet, head_lr=1e-3)
