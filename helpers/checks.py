@@ -695,6 +695,8 @@ def check_choose_setting(function: object, dev: pd.DataFrame) -> bool:
         result, problem = _run_learner(function, rows.copy(), name)
         if problem:
             return _report(False, f"choose_setting(rows, {name!r}): {problem}", _CHOOSE_HINT)
+        if result is None:
+            return _report(False, "choose_setting returned None.", "return the chosen setting: `return ...`.")
         if result != expected:
             best_single = rows.loc[rows["test_acc"].idxmax(), name]
             hint = (
@@ -708,3 +710,35 @@ def check_choose_setting(function: object, dev: pd.DataFrame) -> bool:
 
 
 _CHOOSE_HINT = "group the rows by the setting, take the mean test_acc of each, and return the setting with the largest."
+
+
+def check_labels_to_reach_function(function: object, summary: pd.DataFrame) -> bool:
+    """The learner's labels_to_reach(summary, approach, target): the first budget whose mean reaches the target
+    (ALL, 0, for the whole pool; None if none does), tried on every approach at several targets."""
+    if function is ...:
+        return _no_answer()
+    if not callable(function):
+        return _wrong_type(function, "a function, e.g. `def labels_to_reach(summary, approach, target): ...`")
+    for approach in dict.fromkeys(summary["approach"]):
+        for target in (0.5, 0.7, 0.8, 0.9, 0.95, 0.999):
+            expected = labels_to_reach(summary, approach, target)
+            result, problem = _run_learner(function, summary.copy(), approach, target)
+            if problem:
+                return _report(False, f"labels_to_reach(summary, {approach!r}, {target}): {problem}", _REACH_HINT)
+            if result != expected or (result is None) != (expected is None):
+                shown = "None" if expected is None else label_text(expected)
+                hint = (
+                    "no budget gets there: return None."
+                    if expected is None
+                    else "the budgets are not in order in the table: sort by train_images (ALL, 0, is the largest)."
+                    if result == 0 or result == summary["labels_per_class"].min()
+                    else _REACH_HINT
+                )
+                return _report(False, f"{approach} at {target:.1%}: {result!r}, not {shown}.", hint)
+    return _report(True, "the first budget that reaches each target, for every approach, and None where none does.")
+
+
+_REACH_HINT = (
+    "keep the approach's rows, sort them by train_images, and return labels_per_class of the first row whose "
+    "accuracy is at least the target; None if there is none."
+)

@@ -348,6 +348,7 @@ EVERY_CHECK = {  # each check with its other arguments fixed
     "block2_features": lambda answer: checks.check_block2_features(answer),
     "unfreeze_top": lambda answer: checks.check_unfreeze_top(answer),
     "choose_setting": lambda answer: checks.check_choose_setting(answer, DEV),
+    "labels_to_reach_function": lambda answer: checks.check_labels_to_reach_function(answer, SUMMARY),
     "prediction": lambda answer: checks.check_prediction(answer, ["letters", "fashion", "none"]),
 }
 
@@ -500,3 +501,10 @@ def test_check_choose_setting_wants_the_best_mean_and_the_first_of_equals(capsys
     _says(capsys, "best single run")
     assert checks.check_choose_setting(lambda rows, knob: 3e-3, DEV) is False
     _says(capsys, "0.003, not 0.001")
+
+
+def test_check_labels_to_reach_function_against_the_reference(capsys):
+    assert checks.check_labels_to_reach_function(checks.labels_to_reach, SUMMARY) is True
+    never_none = lambda summary, approach, target: checks.labels_to_reach(summary, approach, target) or ALL  # noqa: E731
+    assert checks.check_labels_to_reach_function(never_none, SUMMARY) is False
+    _says(capsys, "return None")
