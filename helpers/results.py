@@ -562,3 +562,14 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def formatted(table: pd.DataFrame, formats: dict[str, str]) -> pd.DataFrame:
+    """A copy with the named columns as text in the given formats (e.g. "{:.1%}"): it reads the same as
+    plain text and as HTML, where a pandas Styler shows only `<Styler at 0x...>` unless HTML is rendered."""
+    text = {
+        column: [fmt.format(value) if pd.notna(value) else "" for value in table[column]]
+        for column, fmt in formats.items()
+        if column in table
+    }
+    return table.assign(**text)

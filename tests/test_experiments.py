@@ -299,3 +299,11 @@ def test_a_fresh_run_reproduces_the_shipped_result(shipped, trial):
     # Bit-identical on the machine that built the cache; another CPU may round differently (a few test digits).
     assert fresh["test_acc"] == pytest.approx(cached["test_acc"], abs=0.02)
     assert fresh["train_flops"] == pytest.approx(cached["train_flops"], rel=0.05)
+
+
+def test_formatted_tables_read_as_text_and_keep_their_other_columns():
+    table = pd.DataFrame({"approach": ["a", "b"], "accuracy": [0.5, float("nan")], "train_flops": [1.5e12, 2e9]})
+    shown = results.formatted(table, {"accuracy": "{:.1%}", "train_flops": "{:.2e}", "absent": "{}"})
+    assert list(shown.accuracy) == ["50.0%", ""] and list(shown.train_flops) == ["1.50e+12", "2.00e+09"]
+    assert list(shown.approach) == ["a", "b"] and "Styler" not in repr(shown)
+    assert table.accuracy.iloc[0] == 0.5  # the original is untouched
