@@ -312,6 +312,7 @@ class Studies:
     negative: pd.DataFrame
     forgetting: pd.DataFrame
     digits: pd.DataFrame = field(repr=False)  # the budget-true digits trials of 02-05 (results.budget_true)
+    recipes: dict = field(repr=False, default_factory=dict)  # {(approach, labels per class): setting}, from 02-05
 
     def __repr__(self) -> str:
         sizes = ", ".join(
@@ -323,9 +324,10 @@ class Studies:
 def load(path: Path = RESULTS_PATH, main_path: Path = results.RESULTS_PATH) -> Studies:
     """The shipped results of notebook 06's four studies, checked against the current plan."""
     main = results.load_results(main_path)
+    recipes = results.dev_recipes(main["dev"])
     rows = results.load_cache(path)
     tables = {}
-    for study, planned in plans(results.dev_recipes(main["dev"])).items():
+    for study, planned in plans(recipes).items():
         missing = sum(trial.key() not in rows for trial in planned)
         if missing:
             raise ExperimentError(
@@ -334,7 +336,7 @@ def load(path: Path = RESULTS_PATH, main_path: Path = results.RESULTS_PATH) -> S
                 f"the shipped file with `{checkpoint.restore_command(path)}`."
             )
         tables[study] = pd.DataFrame([rows[trial.key()] for trial in planned])
-    return Studies(**tables, digits=results.budget_true(main))
+    return Studies(**tables, digits=results.budget_true(main), recipes=recipes)
 
 
 # --- summaries for the notebook ----------------------------------------------------------------------

@@ -22,6 +22,8 @@ import nbformat
 from nbconvert.exporters import NotebookExporter
 from nbconvert.preprocessors import ClearMetadataPreprocessor, ClearOutputPreprocessor, TagRemovePreprocessor
 
+from helpers.core import write_text_atomically
+
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = REPO / "notebooks"
 EDITIONS = ("student", "instructor")
@@ -53,11 +55,7 @@ def write_edition(edition: str, out: Path | None = None, notebooks: Path = NOTEB
     written = []
     for source in sorted(notebooks.glob("[0-9][0-9]_*.ipynb")):
         body, _ = make.from_notebook_node(nbformat.read(source, as_version=4))
-        target = out / source.name
-        staged = target.with_suffix(".ipynb.tmp")
-        staged.write_text(body, encoding="utf-8")
-        staged.replace(target)  # an edition's notebook is whole or absent, never half-written
-        written.append(target)
+        written.append(write_text_atomically(out / source.name, body))  # whole or absent, never half-written
     return written
 
 
