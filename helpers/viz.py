@@ -348,14 +348,20 @@ def plot_label_budget(summary: pd.DataFrame, labels_per_class: int, title: str |
     return fig
 
 
-def plot_paired_differences(paired: list[dict], title: str = "Paired differences") -> plt.Figure:
+def plot_paired_differences(
+    paired: list[dict],
+    title: str = "Paired differences",
+    xlabel: str = "difference in test accuracy (percentage points; right of the red line: ahead)",
+    scale: float = 100,
+) -> plt.Figure:
     """One row per comparison: each seed's difference (dots), the mean and its 95% interval (bar).
 
-    paired: [{"label": ..., "differences": array of fractions, "mean", "low", "high"}, ...].
+    paired: [{"label": ..., "differences": array of fractions, "mean", "low", "high"}, ...]; each
+    value is multiplied by `scale` (100: fractions shown as percentage points).
     """
     fig, ax = plt.subplots(figsize=(8, 0.5 + 0.45 * len(paired)), constrained_layout=True)
     for y, row in enumerate(paired):
-        diffs = 100 * np.asarray(row["differences"])
+        diffs = scale * np.asarray(row["differences"])
         ax.scatter(
             diffs,
             np.full(len(diffs), y) + np.linspace(-0.12, 0.12, len(diffs)),
@@ -366,18 +372,18 @@ def plot_paired_differences(paired: list[dict], title: str = "Paired differences
         )
         if not math.isnan(row["low"]):
             ax.plot(
-                [100 * row["low"], 100 * row["high"]],
+                [scale * row["low"], scale * row["high"]],
                 [y, y],
                 color="black",
                 linewidth=2.5,
                 zorder=3,
                 label="95% interval of the mean" if y == 0 else None,
             )
-        ax.plot(100 * row["mean"], y, marker="D", color="black", zorder=4, label="mean" if y == 0 else None)
+        ax.plot(scale * row["mean"], y, marker="D", color="black", zorder=4, label="mean" if y == 0 else None)
     ax.axvline(0, color=OKABE_ITO["vermillion"], linewidth=1)
     ax.set_yticks(range(len(paired)), [row["label"] for row in paired])
     ax.invert_yaxis()
-    ax.set(title=title, xlabel="difference in test accuracy (percentage points; right of the red line: ahead)")
+    ax.set(title=title, xlabel=xlabel)
     ax.grid(axis="x", alpha=0.3)
     ax.legend(loc="lower right", fontsize=8)
     return fig
@@ -600,4 +606,56 @@ def plot_forgetting(forgetting: pd.DataFrame, letters_before: float) -> plt.Figu
         ax.grid(alpha=0.3)
     np.atleast_1d(axes)[0].set_ylabel("letters test accuracy (%),\nold letter head put back")
     np.atleast_1d(axes)[-1].legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8)
+    return fig
+
+
+# --- notebook 07 ----------------------------------------------------------------------------------------
+
+LANGUAGE_STYLES = {
+    "from scratch": (OKABE_ITO["vermillion"], "--", "s"),
+    "last block": (OKABE_ITO["green"], "-", "D"),
+    "full fine-tuning": (OKABE_ITO["blue"], "-", "o"),
+    "LoRA": (OKABE_ITO["purple"], "-", "^"),
+    "frozen features": (OKABE_ITO["sky blue"], "-", "v"),
+    "n-grams": (OKABE_ITO["black"], ":", "x"),
+}
+
+
+def plot_language_task(summary: pd.DataFrame, task: str, reference: float | None = None) -> plt.Figure:
+    """Notebook 07: held-out loss against target size, or accuracy against labels per class; min-max bands.
+
+    reference: a horizontal line, the pretrained model's loss on the target before any fine-tuning.
+    """
+    fig, ax = plt.subplots(figsize=(7.5, 4.4), constrained_layout=True)
+    scale = 1 if task == "generative" else 100
+    for approach in dict.fromkeys(summary["approach"]):
+        rows = summary[summary["approach"] == approach].sort_values("budget")
+        colour, line, marker = LANGUAGE_STYLES.get(approach, (OKABE_ITO["orange"], "-", "o"))
+        seeds = rows["seeds"].max()
+        x = rows["budget"].to_numpy()
+        ax.plot(
+            x, scale * rows["score"], linestyle=line, marker=marker, color=colour, label=f"{approach} ({seeds} seeds)"
+        )
+        ax.fill_between(x, scale * rows["low"], scale * rows["high"], color=colour, alpha=0.15, linewidth=0)
+    if reference is not None:
+        ax.axhline(reference, color="grey", linestyle="-.", linewidth=1, label="pretrained, not fine-tuned")
+    ax.set_xscale("log")
+    ticks = sorted(summary["budget"].unique())
+    ax.set_xticks(ticks, [f"{t:,}" for t in ticks])
+    ax.minorticks_off()
+    if task == "generative":
+        ax.set(
+            title="Learning Macbeth's style: held-out loss (lower is better)",
+            xlabel="characters of Macbeth trained on (log scale)",
+            ylabel="held-out loss (nats per character)",
+        )
+    else:
+        ax.set(
+            title="Who wrote this snippet: Austen or Shakespeare?",
+            xlabel="labelled snippets per class (log scale)",
+            ylabel="test accuracy (%)",
+        )
+        ax.axhline(50, color="grey", linewidth=0.8, label="chance (50%)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, title="bands: min to max over seeds", title_fontsize=8)
     return fig

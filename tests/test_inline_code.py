@@ -5,8 +5,10 @@ the helper drift apart.
 """
 
 import contextlib
+import copy
 import io
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -113,3 +115,30 @@ def test_03_the_resnet_bridge_trains_only_the_new_head_and_the_helpers_say_why_n
             helper(resnet)
     with pytest.raises(TypeError, match="suite's CNN"):
         transfer.param_groups(resnet, head_lr=1e-3)
+
+
+def test_07_lora_written_out_is_the_helpers_lora():
+    from helpers import gpt, language
+
+    LoRALinear = run_cell(
+        tagged_cell("07_transfer_in_language_models.ipynb", "inline-lora"), torch=torch, nn=nn, math=math
+    )["LoRALinear"]
+    linear = nn.Linear(32, 96)
+    torch.manual_seed(0)
+    inline = LoRALinear(linear, rank=4, alpha=8.0)
+    torch.manual_seed(0)
+    helper = language.LoRALinear(copy.deepcopy(linear), rank=4, alpha=8.0)
+    assert {n: p.shape for n, p in inline.named_parameters()} == {n: p.shape for n, p in helper.named_parameters()}
+    assert torch.equal(inline.A, helper.A) and torch.equal(inline.B, helper.B)
+    assert not inline.linear.weight.requires_grad and inline.A.requires_grad and inline.B.requires_grad
+    with torch.no_grad():
+        inline.B.normal_()
+        helper.B.copy_(inline.B)
+    x = torch.randn(5, 7, 32)
+    assert torch.allclose(inline(x), helper(x), atol=1e-6)
+    model = gpt.make_gpt(gpt.GPTConfig(context=8, layers=1, heads=2, width=32))
+    model.blocks[0].attn.qkv = LoRALinear(model.blocks[0].attn.qkv, rank=2)
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad) - sum(
+        p.numel() for n, p in model.named_parameters() if "qkv" not in n
+    )
+    assert trainable == 2 * (32 + 96)

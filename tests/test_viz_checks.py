@@ -4,11 +4,14 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import math  # noqa: E402
+
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 from scipy import stats  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
@@ -350,6 +353,9 @@ EVERY_CHECK = {  # each check with its other arguments fixed
     "choose_setting": lambda answer: checks.check_choose_setting(answer, DEV),
     "labels_to_reach_function": lambda answer: checks.check_labels_to_reach_function(answer, SUMMARY),
     "prediction": lambda answer: checks.check_prediction(answer, ["letters", "fashion", "none"]),
+    "uniform_loss": lambda answer: checks.check_uniform_loss(answer),
+    "lora_parameters": lambda answer: checks.check_lora_parameters(answer, 128, 384, 4),
+    "next_character_loss": lambda answer: checks.check_next_character_loss(answer),
 }
 
 
@@ -508,3 +514,51 @@ def test_check_labels_to_reach_function_against_the_reference(capsys):
     never_none = lambda summary, approach, target: checks.labels_to_reach(summary, approach, target) or ALL  # noqa: E731
     assert checks.check_labels_to_reach_function(never_none, SUMMARY) is False
     _says(capsys, "return None")
+
+
+# --- notebook 07 ----------------------------------------------------------------------------------
+
+
+def test_check_uniform_loss_names_bits_probability_and_perplexity(capsys):
+    assert checks.check_uniform_loss(math.log(96)) is True
+    assert checks.check_uniform_loss(4.56) is True  # three significant figures are enough
+    for wrong, hint in ((math.log2(96), "bits"), (1 / 96, "probability"), (96, "perplexity"), (3.0, "-ln p")):
+        assert checks.check_uniform_loss(wrong) is False
+        _says(capsys, "Not yet:", hint)
+
+
+def test_check_lora_parameters_counts_a_and_b_only(capsys):
+    assert checks.check_lora_parameters(4 * (128 + 384), 128, 384, 4) is True
+    for wrong, hint in (
+        (128 * 384, "frozen weight"),
+        (4 * 128, "A alone"),
+        (4 * 384, "B alone"),
+        (4 * 128 * 384, "thin"),
+    ):
+        assert checks.check_lora_parameters(wrong, 128, 384, 4) is False
+        _says(capsys, "Not yet:", hint)
+
+
+def test_check_next_character_loss_against_the_reference_and_three_mistakes(capsys):
+    def right(model, windows):
+        logits = model(windows[:, :-1])
+        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), windows[:, 1:].reshape(-1))
+
+    def unshifted(model, windows):
+        logits = model(windows[:, :-1])
+        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), windows[:, :-1].reshape(-1))
+
+    def summed(model, windows):
+        logits = model(windows[:, :-1])
+        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), windows[:, 1:].reshape(-1), reduction="sum")
+
+    assert checks.check_next_character_loss(right) is True
+    for wrong, hint in (
+        (unshifted, "windows[:, 1:]"),
+        (summed, "the mean"),
+        (lambda m, w: right(m, w).item(), "tensor"),
+    ):
+        assert checks.check_next_character_loss(wrong) is False
+        _says(capsys, "Not yet:", hint)
+    assert checks.check_next_character_loss(lambda m, w: 1 / 0) is False
+    _says(capsys, "ZeroDivisionError")

@@ -25,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 from tqdm.auto import tqdm
 
-from helpers import cost, results, trials, what_transfers
+from helpers import cost, language_study, results, trials, what_transfers
 from helpers.core import write_text_atomically
 from helpers.trials import Trial
 
@@ -103,16 +103,32 @@ def fill_what_transfers(path: Path, workers: int, main_path: Path = results.RESU
         save_cache({key: row for key, row in cached.items() if key in keys}, path)
 
 
+def fill_language(path: Path, workers: int) -> None:
+    """Notebook 07's runs: the development pairing first, then the reported runs at the recipes it chose."""
+    dev = compute(language_study.dev_plan(), path, workers, run=language_study.run, columns=None)
+    planned = language_study.dev_plan() + language_study.target_plan(language_study.choose_recipes(dev))
+    compute(planned, path, workers, run=language_study.run, columns=None)
+    keys = {trial.key() for trial in planned}
+    cached = results.load_cache(path)
+    if set(cached) - keys:
+        save_cache({key: row for key, row in cached.items() if key in keys}, path)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m tools.sweep", description=__doc__.split("\n")[0])
     parser.add_argument("command", choices=["fill", "rebuild"])
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="trials run in parallel")
     parser.add_argument("--path", type=Path, default=results.RESULTS_PATH)
     parser.add_argument("--path-06", type=Path, default=what_transfers.RESULTS_PATH)
-    parser.add_argument("--only", choices=["02-05", "06"], default=None, help="one sweep (default: both)")
+    parser.add_argument("--path-07", type=Path, default=language_study.RESULTS_PATH)
+    parser.add_argument("--only", choices=["02-05", "06", "07"], default=None, help="one sweep (default: all)")
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    sweeps = [("02-05", fill, args.path), ("06", lambda p, w: fill_what_transfers(p, w, args.path), args.path_06)]
+    sweeps = [
+        ("02-05", fill, args.path),
+        ("06", lambda p, w: fill_what_transfers(p, w, args.path), args.path_06),
+        ("07", fill_language, args.path_07),
+    ]
     for name, run_sweep, path in sweeps:
         if args.only not in (None, name):
             continue
@@ -123,7 +139,7 @@ def main(argv: list[str] | None = None) -> None:
         else:
             run_sweep(path, args.workers)
     print(f"{args.command}: done in {time.perf_counter() - start:.0f} s with {args.workers} worker(s).")
-    if args.only != "06":
+    if args.only in (None, "02-05"):
         print(results.report(results.load_results(args.path)))
 
 
