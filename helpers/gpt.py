@@ -1,6 +1,7 @@
 """A tiny GPT, read top to bottom: characters in, a guess at the next character out.
 
-The same design as nanoGPT (Karpathy) and GPT-2, at the size of nanoGPT's "baby GPT":
+The same design as nanoGPT (Karpathy) and GPT-2, at the size of the small CPU configuration in
+nanoGPT's README (4 layers, 4 heads, width 128, context 64):
 token and position embeddings, a stack of blocks (causal self-attention, then an MLP, each
 behind a LayerNorm and added back to its input), a last LayerNorm, and a linear head that
 scores every character of the alphabet. Shapes are commented as (B, T, C): batch, time

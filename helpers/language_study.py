@@ -128,10 +128,11 @@ def pretrained() -> gpt.GPT:
 
 def start_model(approach: str, seed: int) -> gpt.GPT:
     """A copy of the pretrained GPT, or (from scratch) a fresh one of the same shape seeded by `seed`."""
+    base = pretrained()  # loaded (and cached) before seeding: loading draws random numbers for a fresh GPT
     if approach == "from scratch":
-        return gpt.make_gpt(pretrained().config, seed=seed + 1000)
-    torch.manual_seed(seed)  # heads and LoRA's A start from this seed
-    return copy.deepcopy(pretrained())
+        return gpt.make_gpt(base.config, seed=seed + 1000)
+    torch.manual_seed(seed)  # heads and LoRA's A start from this seed, whether or not the model was loaded already
+    return copy.deepcopy(base)
 
 
 def generative_recipe(lr: float, steps: int, seed: int) -> language.LMRecipe:
@@ -335,6 +336,7 @@ def paired_table(found: LanguageResults, task: str, baseline: str, approaches: t
                 "95% interval": f"[{scale * p['low']:+.{3 if task == 'generative' else 1}f}, "
                 f"{scale * p['high']:+.{3 if task == 'generative' else 1}f}]",
                 "seeds won": f"{p['won']}/{p['seeds']}",
+                "verdict": resolved(p, task),
                 "_paired": p,
             })  # fmt: skip
     return pd.DataFrame(rows)
@@ -392,11 +394,13 @@ def break_even(found: LanguageResults, task: str, budget: int, approach: str) ->
     return float(np.floor(pretraining_record()["train_flops"] / (c_s - c_t)) + 1)
 
 
-def budgets_where(table: pd.DataFrame, task: str, approach: str, verdict: str) -> str:
-    """The budgets at which `approach` (a row of paired_table) is resolved `verdict`, as text ("none" if none)."""
+def budgets_where(table: pd.DataFrame, task: str, approach: str, verdict: str, unit: str = "") -> str:
+    """The budgets at which `approach` (in paired_table) is resolved `verdict`: '5, 10 labels' or 'no budget'."""
     hits = [
         f"{budget:,}"
         for name, budget, p in zip(table.approach, table.budget, table._paired)
         if name.split(" minus ")[0] == approach and resolved(p, task) == verdict
     ]
-    return ", ".join(hits) or "none"
+    if not hits:
+        return "no budget"
+    return ", ".join(hits) + (f" {unit}" if unit else "")

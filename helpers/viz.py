@@ -351,7 +351,7 @@ def plot_label_budget(summary: pd.DataFrame, labels_per_class: int, title: str |
 def plot_paired_differences(
     paired: list[dict],
     title: str = "Paired differences",
-    xlabel: str = "difference in test accuracy (percentage points; right of the red line: ahead)",
+    xlabel: str = "difference in test accuracy (percentage points; right of the line at zero: ahead)",
     scale: float = 100,
 ) -> plt.Figure:
     """One row per comparison: each seed's difference (dots), the mean and its 95% interval (bar).
@@ -636,7 +636,7 @@ def plot_language_task(summary: pd.DataFrame, task: str, reference: float | None
         ax.plot(
             x, scale * rows["score"], linestyle=line, marker=marker, color=colour, label=f"{approach} ({seeds} seeds)"
         )
-        ax.fill_between(x, scale * rows["low"], scale * rows["high"], color=colour, alpha=0.15, linewidth=0)
+        ax.fill_between(x, scale * rows["low"], scale * rows["high"], color=colour, alpha=0.1, linewidth=0)
     if reference is not None:
         ax.axhline(reference, color="grey", linestyle="-.", linewidth=1, label="pretrained, not fine-tuned")
     ax.set_xscale("log")

@@ -32,6 +32,7 @@ NOT_RESULTS = {  # text that matches RESULT but states no measurement
     "10%": "chance on ten classes (02)",
     "3%": "chance on 37 letters (01)",
     "100%": "what memorising the training set means (02)",
+    "50%": "chance on two balanced classes (07)",
     "70%": "07's split of each work: training snippets from its first 70%",
     "30%": "07's split of each work: test snippets from its last 30%",
 }

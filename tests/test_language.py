@@ -244,6 +244,10 @@ def test_a_cached_trial_reruns_to_the_same_number():
     row = ls.task_rows(found, "generative").query("approach == 'last block' and budget == 1000 and seed == 0").iloc[0]
     trial = ls.LanguageTrial("generative", "target", "last block", 1000, row.setting, int(row.steps), 0)
     assert ls.run(trial)["score"] == pytest.approx(row.score, abs=1e-4)
+    ls.pretrained.cache_clear()  # the first trial of a process, as in a fresh sweep worker
+    row = ls.task_rows(found, "classification").query("approach == 'LoRA' and budget == 2 and seed == 4").iloc[0]
+    trial = ls.LanguageTrial("classification", "target", "LoRA", 2, row.setting, int(row.steps), 4)
+    assert ls.run(trial)["score"] == row.score
 
 
 def test_the_ngram_baseline_learns_a_separable_task():
@@ -325,7 +329,8 @@ def test_paired_signs_verdicts_and_wins_for_loss_and_for_accuracy():
     assert ls.resolved(backwards, "classification") == "worse"
     table = ls.paired_table(found, "generative", "from scratch", ("full fine-tuning",))
     assert ls.budgets_where(table, "generative", "full fine-tuning", "better") == "1,000"
-    assert ls.budgets_where(table, "generative", "full fine-tuning", "worse") == "none"
+    assert ls.budgets_where(table, "generative", "full fine-tuning", "worse") == "no budget"
+    assert ls.budgets_where(table, "generative", "full fine-tuning", "better", "characters") == "1,000 characters"
     mixed = {"mean": 0.01, "low": -0.02, "high": 0.04}
     assert ls.resolved(mixed, "classification") == ls.resolved(mixed, "generative") == "unresolved"
 
@@ -340,3 +345,11 @@ def test_break_even_is_the_first_whole_number_of_tasks_that_costs_less(monkeypat
     cheaper_scratch = _results({"from scratch": [3.0], "last block": [2.0]}, {"from scratch": [0.5]})
     cheaper_scratch.target.loc[cheaper_scratch.target.approach == "last block", "train_flops"] = 1e13
     assert ls.break_even(cheaper_scratch, "generative", 1000, "last block") == float("inf")
+
+
+def test_a_new_head_starts_the_same_whether_or_not_the_pretrained_model_was_loaded_before():
+    """Loading builds a fresh GPT (random numbers); it must not shift the seeded head a trial starts from."""
+    ls.pretrained.cache_clear()
+    first = language.TextClassifier(ls.start_model("full fine-tuning", 3), 2).head.weight.detach().clone()
+    again = language.TextClassifier(ls.start_model("full fine-tuning", 3), 2).head.weight.detach()
+    assert torch.equal(first, again)
