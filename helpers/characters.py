@@ -1,9 +1,13 @@
-"""A synthetic source task: printed letters rendered from the fonts that ship with matplotlib.
+"""How the source task's printed letters were made: drawn from the fonts that ship with matplotlib.
 
 Real OCR models pretrain on text they render themselves; this is that idea in miniature.
 Each of ~20 text faces draws each letter once; then every example gets its own random
-size, rotation, slant, stroke weight and shift. Same seed, same images. The output is
-cached under `data/cache/` (rebuilt in seconds, never committed).
+size, rotation, slant, stroke weight and shift. Same seed, same images, on one machine.
+
+Rendering is floating-point work whose last bits depend on Pillow's version and on the
+processor, so the letters the lessons use are not rendered here at run time: the exact
+sets the shipped models were trained on ship in `data/letters/` with their checksums
+(`helpers.data.load_letters`). This module is the rebuild tool behind `make letters`.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, ImageDraw, ImageFont
 
-from helpers.core import CACHE_DIR, DataError, Dataset, atomic_path
+from helpers.core import Dataset
 
 # Upper-case letters and the lower-case ones that do not look like their capitals
 # (c/C, o/O, s/S... would be the same class once sizes vary). No digits: they are the target.
@@ -32,7 +36,7 @@ FONT_FILES = (
 
 CANVAS = 56  # glyphs are drawn and distorted at twice the final 28x28, then averaged down
 BOX = 40  # a glyph's longer side at scale 1: 20 px after downsampling, like MNIST's digits
-VERSION = 2  # bump when the generator changes, so old caches are not reused
+SPLITS = {"train": (800, 0), "test": (200, 1)}  # split: (examples per letter, seed) of the shipped sets
 
 
 def font_dir() -> Path:
@@ -120,26 +124,8 @@ def generate(n_per_class: int, seed: int) -> Dataset:
     return Dataset(images, labels, tuple(LETTERS))
 
 
-def load_printed_characters(n_per_class: int, seed: int, cache: bool = True) -> Dataset:
-    """Cached `generate`: the first call writes data/cache/, later calls read it back."""
-    path = CACHE_DIR / f"printed-characters-v{VERSION}-n{n_per_class}-seed{seed}.pt"
-    if cache and path.is_file():
-        try:
-            saved = torch.load(path, weights_only=True)
-            return Dataset(saved["images"], saved["labels"], tuple(saved["classes"]))
-        except Exception:
-            path.unlink(missing_ok=True)  # a damaged cache is rebuilt, never trusted
-    dataset = generate(n_per_class, seed)
-    if cache:
-        with atomic_path(path) as staged:  # the cache file is whole or absent
-            torch.save({"images": dataset.images, "labels": dataset.labels, "classes": list(dataset.classes)}, staged)
-    return dataset
-
-
-def source_task(split: str = "train") -> Dataset:
-    """The pretraining task: 37 printed letters. Train and test come from different seeds."""
-    if split == "train":
-        return load_printed_characters(n_per_class=800, seed=0)
-    if split == "test":
-        return load_printed_characters(n_per_class=200, seed=1)
-    raise DataError(f"split must be 'train' or 'test', not {split!r}.")
+def render(split: str) -> Dataset:
+    """A fresh rendering of a shipped split ("train" or "test"); the lessons read data/letters/ instead."""
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {list(SPLITS)}, not {split!r}.")
+    return generate(*SPLITS[split])

@@ -1,4 +1,4 @@
-"""Datasets for the lessons, all offline: Fashion-MNIST from `data/`, scikit-learn's digits.
+"""Datasets for the lessons, all offline: Fashion-MNIST and the printed letters from `data/`, scikit-learn's digits.
 
 Every loader returns a `Dataset`: uint8 images (N, 28, 28), int64 labels (N,) and the
 class names. Nothing here downloads; `python -m helpers.data download DIR` is the one
@@ -20,8 +20,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from helpers.characters import source_task as printed_letters
-from helpers.core import DATA_DIR, DataError, Dataset, atomic_path
+from helpers.characters import LETTERS
+from helpers.core import DATA_DIR, REPO_DIR, DataError, Dataset, atomic_path
 
 REPO_DATA_DIR = DATA_DIR  # the copy that ships with the project
 DEBIAN_DATA_DIR = Path("/usr/share/datasets/fashion-mnist")
@@ -62,6 +62,29 @@ FASHION_FILES = {  # (split, part): (file name, SHA-256 of its decompressed cont
     ),
 }
 
+# The printed letters of the source task (helpers.characters made them; `make letters` rebuilds them).
+# They ship because rendering differs in the last bits across Pillow versions and processors, and the
+# shipped letter models were trained on exactly these bytes. Same format and checks as Fashion-MNIST.
+LETTERS_DIR = REPO_DATA_DIR / "letters"
+LETTER_FILES = {  # (split, part): (file name, SHA-256 of its decompressed content)
+    ("train", "images"): (
+        "letters-train-images-idx3-ubyte.gz",
+        "eeaa708e5e5496aa46f98a585eb7d8ea92250f662028c32837f5cafd18e03d19",
+    ),
+    ("train", "labels"): (
+        "letters-train-labels-idx1-ubyte.gz",
+        "3c32317ec7697cda359158a5689de4d639aab77d9baa517ca0901e894da89e3d",
+    ),
+    ("test", "images"): (
+        "letters-test-images-idx3-ubyte.gz",
+        "035a1e05762351152812acc9393d5e50dec9157af3389e556e0def32e4de5929",
+    ),
+    ("test", "labels"): (
+        "letters-test-labels-idx1-ubyte.gz",
+        "dafc3366432ca3378af9715cac049e1ac86803f9bee59733612262400c05dae6",
+    ),
+}
+
 # A same-world class split of Fashion-MNIST: clothes, and shoes and bags. Measured in this
 # project, clothes features transfer weakly to shoes and bags (see data/README.md), so
 # the main story pretrains on printed letters (helpers.characters) and transfers to digits.
@@ -93,25 +116,33 @@ def data_dir(where: str | None = None) -> Path:
     return folder
 
 
-def _read_verified(path: Path, expected_sha256: str) -> bytes:
+def _restore_command(path: Path) -> str:
+    """`git checkout -- <folder>/` for a file shipped in the repository; data/ otherwise."""
+    folder = path.resolve().parent
+    shown = folder.relative_to(REPO_DIR).as_posix() if folder.is_relative_to(REPO_DIR) else "data"
+    return f"git checkout -- {shown}/"
+
+
+def _read_verified(path: Path, expected_sha256: str, what: str = "Fashion-MNIST") -> bytes:
     """Decompress one IDX .gz file and check its content against the known checksum."""
+    restore = _restore_command(path)
     if not path.is_file():
+        elsewhere = f", or set ${DATA_DIR_VARIABLE} to a folder that has it" if what == "Fashion-MNIST" else ""
         raise DataError(
-            f"Missing data file: {path}. Restore it with `git checkout -- data/` "
-            f"(it ships with the project), or set ${DATA_DIR_VARIABLE} to a folder that has it."
+            f"Missing data file: {path}. Restore it with `{restore}` (it ships with the project){elsewhere}."
         )
     try:
         raw = gzip.decompress(path.read_bytes())
     except (OSError, EOFError) as err:
         raise DataError(
-            f"Corrupt data file: {path} is not a complete gzip file ({err}). Restore it with `git checkout -- data/`."
+            f"Corrupt data file: {path} is not a complete gzip file ({err}). Restore it with `{restore}`."
         ) from None
     actual = hashlib.sha256(raw).hexdigest()
     if actual != expected_sha256:
         raise DataError(
             f"Checksum mismatch for {path}: expected SHA-256 {expected_sha256} of the "
             f"decompressed content, got {actual}. The file is damaged or is not the "
-            f"original Fashion-MNIST; restore it with `git checkout -- data/`."
+            f"original {what}; restore it with `{restore}`."
         )
     return raw
 
@@ -130,6 +161,18 @@ def _load_fashion_cached(split: str, folder: Path) -> Dataset:
     images = _parse_idx(_read_verified(folder / images_file, images_sha))
     labels = _parse_idx(_read_verified(folder / labels_file, labels_sha))
     return Dataset(torch.from_numpy(images.copy()), torch.from_numpy(labels.astype(np.int64)), FASHION_CLASSES)
+
+
+@functools.lru_cache(maxsize=2)
+def load_letters(split: str = "train") -> Dataset:
+    """The printed letters: train (800 of each of 37 letters) or test (200 each), verified once per process."""
+    if split not in ("train", "test"):
+        raise DataError(f"split must be 'train' or 'test', not {split!r}.")
+    images_file, images_sha = LETTER_FILES[(split, "images")]
+    labels_file, labels_sha = LETTER_FILES[(split, "labels")]
+    images = _parse_idx(_read_verified(LETTERS_DIR / images_file, images_sha, "printed letters"))
+    labels = _parse_idx(_read_verified(LETTERS_DIR / labels_file, labels_sha, "printed letters"))
+    return Dataset(torch.from_numpy(images.copy()), torch.from_numpy(labels.astype(np.int64)), tuple(LETTERS))
 
 
 def load_fashion_mnist(split: str = "train", where: str | None = None) -> Dataset:
@@ -182,10 +225,10 @@ def shuffled_labels(dataset: Dataset, seed: int = 0) -> Dataset:
 
 SHUFFLE_SEED = 1234  # the fixed shuffle of notebook 06's control source
 SOURCES = {  # name -> split -> Dataset
-    "letters": printed_letters,
+    "letters": load_letters,
     "fashion": lambda split: load_fashion_mnist(split),
     "clothes": lambda split: clothes_task(split),
-    "shuffled letters": lambda split: shuffled_labels(printed_letters(split), SHUFFLE_SEED),
+    "shuffled letters": lambda split: shuffled_labels(load_letters(split), SHUFFLE_SEED),
 }
 
 
@@ -300,25 +343,29 @@ def download(folder: str | Path) -> Path:
     return folder
 
 
-def verify(where: str | None = None) -> dict[str, str]:
-    """Check all four Fashion-MNIST files; returns {file name: 'ok'} or raises DataError."""
+def verify(where: str | None = None) -> dict[Path, str]:
+    """Check the four Fashion-MNIST files and the four letter files; returns {path: 'ok'} or raises DataError."""
     folder = data_dir(where)
-    return {name: (_read_verified(folder / name, sha), "ok")[1] for name, sha in FASHION_FILES.values()}
+    fashion = {folder / name: _read_verified(folder / name, sha) for name, sha in FASHION_FILES.values()}
+    letters = {
+        LETTERS_DIR / name: _read_verified(LETTERS_DIR / name, sha, "printed letters")
+        for name, sha in LETTER_FILES.values()
+    }
+    return dict.fromkeys([*fashion, *letters], "ok")
 
 
 def main(argv: list[str] | None = None) -> None:
     """The command line: `python -m helpers.data verify` or `download DIR`."""
     parser = argparse.ArgumentParser(prog="python -m helpers.data", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    check = sub.add_parser("verify", help="check the four Fashion-MNIST files")
+    check = sub.add_parser("verify", help="check the four Fashion-MNIST files and the four letter files")
     check.add_argument("--where", default=None, help="a folder, or 'debian' (default: $TL_DATA_DIR or data/)")
     fetch = sub.add_parser("download", help="download Fashion-MNIST with torchvision into a folder")
     fetch.add_argument("folder")
     args = parser.parse_args(argv)
     if args.command == "verify":
-        folder = data_dir(args.where)
-        for name, status in verify(args.where).items():
-            print(f"{status:>3}  {folder / name}")
+        for path, status in verify(args.where).items():
+            print(f"{status:>3}  {path}")
     else:
         print(f"Downloaded and verified into {download(args.folder)}")
 

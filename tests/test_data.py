@@ -1,4 +1,4 @@
-"""helpers.data and helpers.characters: shapes, checksums, clear errors, seeded subsets, caches."""
+"""helpers.data and helpers.characters: shapes, checksums, clear errors, seeded subsets, the shipped letters."""
 
 import gzip
 import shutil
@@ -6,8 +6,9 @@ import shutil
 import pytest
 import torch
 
-from helpers import characters, core, data
+from helpers import characters, data
 from helpers.core import DataError
+from tools import letters as letters_tool
 
 FILES = [name for name, _ in data.FASHION_FILES.values()]
 
@@ -52,7 +53,8 @@ def test_unknown_split_is_refused():
 
 
 def test_verify_reports_every_file_ok():
-    assert data.verify() == dict.fromkeys(FILES, "ok")
+    letter_files = [data.LETTERS_DIR / name for name, _ in data.LETTER_FILES.values()]
+    assert data.verify() == dict.fromkeys([data.REPO_DATA_DIR / name for name in FILES] + letter_files, "ok")
 
 
 def test_a_copy_in_another_folder_loads(copy_of_data):
@@ -211,39 +213,69 @@ def test_generate_shapes_and_labels():
     assert letters.images.float().mean() > 5  # there is ink on the canvas
 
 
-def test_cache_round_trip_is_atomic(monkeypatch, tmp_path):
-    monkeypatch.setattr(characters, "CACHE_DIR", tmp_path)
-    replaced = []
-    real_replace = core.os.replace
-
-    def watch_replace(staged, final):
-        replaced.append((staged, final, final.exists()))
-        real_replace(staged, final)
-
-    monkeypatch.setattr(core.os, "replace", watch_replace)
-    written = characters.load_printed_characters(2, seed=0)
-    ((staged, final, existed),) = replaced
-    assert staged.suffix == ".part" and final.parent == tmp_path and not existed  # written aside, then renamed
-    assert [p.name for p in tmp_path.iterdir()] == [final.name]  # no leftover .part
-
-    def no_generating(*args, **kwargs):
-        raise AssertionError("the cache should have been read, not regenerated")
-
-    monkeypatch.setattr(characters, "generate", no_generating)
-    read = characters.load_printed_characters(2, seed=0)
-    assert torch.equal(read.images, written.images) and torch.equal(read.labels, written.labels)
-    assert read.classes == written.classes
+@pytest.mark.parametrize("split, per_letter", [("train", 800), ("test", 200)])
+def test_the_shipped_letters_load_verified(split, per_letter):
+    letters = data.load_letters(split)
+    assert letters.classes == tuple(characters.LETTERS)
+    assert letters.images.shape == (37 * per_letter, 28, 28) and letters.images.dtype == torch.uint8
+    assert letters.labels.dtype == torch.int64 and set(letters.counts().values()) == {per_letter}
+    assert data.source_task(split) is letters  # the lessons' source task is the shipped file, read once
 
 
-def test_damaged_cache_is_rebuilt(monkeypatch, tmp_path):
-    monkeypatch.setattr(characters, "CACHE_DIR", tmp_path)
-    path = tmp_path / f"printed-characters-v{characters.VERSION}-n2-seed0.pt"
-    path.write_bytes(b"half a file")
-    rebuilt = characters.load_printed_characters(2, seed=0)
-    assert torch.equal(rebuilt.images, characters.generate(2, seed=0).images)
-    assert path.stat().st_size > 1000  # the damaged file was replaced by a whole one...
-    monkeypatch.setattr(characters, "generate", None)  # ...which the next call reads instead of generating
-    assert torch.equal(characters.load_printed_characters(2, seed=0).images, rebuilt.images)
+@pytest.fixture
+def copy_of_letters(monkeypatch, tmp_path):
+    """The four letter files copied to a folder the loader reads instead, free to be damaged."""
+    for name, _ in data.LETTER_FILES.values():
+        shutil.copyfile(data.LETTERS_DIR / name, tmp_path / name)
+    monkeypatch.setattr(data, "LETTERS_DIR", tmp_path)
+    data.load_letters.cache_clear()
+    yield tmp_path
+    data.load_letters.cache_clear()
+
+
+def test_altered_letters_are_a_checksum_mismatch(copy_of_letters):
+    path = copy_of_letters / "letters-test-images-idx3-ubyte.gz"
+    raw = bytearray(gzip.decompress(path.read_bytes()))
+    raw[-1] ^= 1  # one grey level of one pixel: a well-formed file, another rendering
+    path.write_bytes(gzip.compress(bytes(raw)))
+    with pytest.raises(DataError, match="Checksum mismatch.*printed letters") as error:
+        data.load_letters("test")
+    assert "letters-test-images-idx3-ubyte.gz" in str(error.value)
+    data.load_letters("train")  # the other split still loads
+
+
+def test_missing_letters_say_which_file_and_how_to_restore(copy_of_letters):
+    (copy_of_letters / "letters-train-labels-idx1-ubyte.gz").unlink()
+    with pytest.raises(DataError, match="Missing data file.*letters-train-labels-idx1-ubyte.gz"):
+        data.load_letters("train")
+    shipped = data.REPO_DATA_DIR / "letters" / "letters-train-labels-idx1-ubyte.gz"
+    assert data._restore_command(shipped) == "git checkout -- data/letters/"
+
+
+def test_a_rebuild_writes_the_shipped_bytes_back(tmp_path):
+    """Given the shipped letters, the rebuild tool writes files whose content checksums are the shipped ones."""
+    sums = letters_tool.write_split(data.load_letters("test"), "test", tmp_path)
+    assert sums == {name: sha for (split, _), (name, sha) in data.LETTER_FILES.items() if split == "test"}
+    assert not list(tmp_path.glob("*.part"))
+
+
+def test_rendering_is_repeatable_and_within_tolerance_of_the_shipped_letters():
+    first, again = characters.render("test"), characters.render("test")
+    assert torch.equal(first.images, again.images) and torch.equal(first.labels, again.labels)
+    difference = letters_tool.compare(first, data.load_letters("test"))
+    assert difference.within_tolerance(), f"this machine renders the letters too differently: {difference}"
+
+
+def test_the_tolerance_catches_a_changed_generator():
+    shipped = data.load_letters("test")
+    brighter = data.Dataset(shipped.images.clamp(max=250) + 5, shipped.labels, shipped.classes)  # every pixel moves
+    assert not letters_tool.compare(brighter, shipped).within_tolerance()
+    one_image = shipped.images.clone()
+    one_image[0] = 255 - one_image[0]
+    difference = letters_tool.compare(data.Dataset(one_image, shipped.labels, shipped.classes), shipped)
+    assert difference.images == pytest.approx(1 / len(shipped)) and difference.max_levels == 255
+    with pytest.raises(ValueError, match="generator changed"):
+        letters_tool.compare(data.Dataset(shipped.images, shipped.labels.roll(1), shipped.classes), shipped)
 
 
 def test_tasks_refuse_an_unknown_split_with_a_data_error():

@@ -25,7 +25,7 @@ from helpers.core import write_text_atomically
 from helpers.cost import flops_per_step, hardware_fingerprint
 
 TASK_TEXT = {  # what each source's record says it was trained on
-    "letters": "37 printed letters (helpers.characters), 29,600 train / 7,400 test images",
+    "letters": "37 printed letters (data/letters/, drawn by helpers.characters), 29,600 train / 7,400 test images",
     "fashion": "Fashion-MNIST's 10 classes, 60,000 train / 10,000 test images",
     "clothes": "Fashion-MNIST's 6 clothes classes, 36,000 train / 6,000 test images",
     "shuffled letters": "the 29,600 printed letters with their labels shuffled among them (a control)",
