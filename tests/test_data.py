@@ -256,6 +256,8 @@ def test_a_rebuild_writes_the_shipped_bytes_back(tmp_path):
     """Given the shipped letters, the rebuild tool writes files whose content checksums are the shipped ones."""
     sums = letters_tool.write_split(data.load_letters("test"), "test", tmp_path)
     assert sums == {name: sha for (split, _), (name, sha) in data.LETTER_FILES.items() if split == "test"}
+    for name, sha in sums.items():  # what is on disk, read back as the loader reads it
+        data._read_verified(tmp_path / name, sha, "printed letters")
     assert not list(tmp_path.glob("*.part"))
 
 
