@@ -2,8 +2,8 @@
 
 Code map, lowest layer first: a module imports only modules listed above it.
     core          where the project's files are, the Dataset type, DataError, atomic writes
-    characters    the source task: printed letters rendered offline from matplotlib's fonts
-    data          the datasets, all offline: Fashion-MNIST from data/, scikit-learn's digits, few-shot subsets
+    characters    how the source task's printed letters were drawn from matplotlib's fonts (make letters)
+    data          the datasets, all offline: Fashion-MNIST and the letters from data/, scikit-learn's digits, subsets
     models        the small CNN: a backbone of named blocks, then a linear head
     train         fit, predict, evaluate: the training loop written out in plain PyTorch
     cost          parameters, FLOPs, seconds, and a Ledger that compares runs
@@ -24,6 +24,7 @@ The machinery that builds what ships sits apart in tools/, which nothing here im
     tools.demo                     executes every notebook headless into build/ (make demo)
     tools.run_notebook             executes one notebook through a kernel; an offline HTML copy
     tools.sweep                    runs the sweeps and caches their results (make rebuild-caches)
+    tools.letters                  draws the printed letters again, compares them with data/letters/ (make letters)
     tools.pretrain                 rebuilds the shipped checkpoints (make pretrain, make pretrain-sources)
     tools.pretrain_lm              rebuilds notebook 07's tiny GPT (make pretrain-lm)
     tools.corpus                   rebuilds notebook 07's texts from two registry packages (make corpus)
