@@ -112,9 +112,17 @@ class Trial:
     def setting(self) -> float:
         return getattr(self, knob(self.approach))
 
-    def key(self) -> str:
-        """A short hash of the trial and everything its result depends on."""
-        text = json.dumps({**asdict(self), **dependencies()}, sort_keys=True)
+    @property
+    def uses_pretraining(self) -> bool:
+        return self.approach in USES_PRETRAINING or self.approach in STRATEGIES
+
+    def key(self, source_path: Path = SOURCE_CHECKPOINT) -> str:
+        """A short hash of the trial and everything its result depends on. The source checkpoint's bytes
+        count only for an approach that starts from it: a new source model leaves from-scratch results valid."""
+        context = {k: v for k, v in dependencies().items() if k != "checkpoint"}
+        if self.uses_pretraining:
+            context["checkpoint"] = checkpoint_sha(source_path)
+        text = json.dumps({**asdict(self), **context}, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
@@ -181,8 +189,14 @@ def dependencies() -> dict:
     raw = load_digits()
     digits = hashlib.sha256(raw.images.astype("int8").tobytes() + raw.target.astype("int8").tobytes())
     sizes = [len(data.target_task(split)) for split in ("train", "val", "test")]
-    source_sha = hashlib.sha256(checkpoint.SOURCE_CHECKPOINT.read_bytes()).hexdigest()[:16]
+    source_sha = checkpoint_sha(SOURCE_CHECKPOINT)
     return {"version": VERSION, "checkpoint": source_sha, "digits": digits.hexdigest()[:16], "split_sizes": sizes}
+
+
+@lru_cache(maxsize=8)
+def checkpoint_sha(path: Path) -> str:
+    """The first 16 hex digits of a checkpoint file's SHA-256: which source model a result started from."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
 
 
 # --- the data of a trial ---------------------------------------------------------------------------

@@ -86,7 +86,8 @@ class LayerTrial:
         return f"{self.copied_from}n{self.task}" + ("+" if self.fine_tune else "")
 
     def key(self) -> str:
-        context = {"version": VERSION, "letters": characters.VERSION, "recipe": LAYER_RECIPE.as_dict()}
+        letters = [sha for _, sha in data.LETTER_FILES.values()]  # the shipped bytes both halves come from
+        context = {"version": VERSION, "letters": letters, "recipe": LAYER_RECIPE.as_dict()}
         return _hash({"study": "layers", **asdict(self), **context, "halves": letter_halves()})
 
 
@@ -166,13 +167,14 @@ class SourceTrial:
     source: str
 
     def key(self) -> str:
-        sha = _checkpoint_sha(checkpoint.source_checkpoint(self.source))
-        return _hash({"study": "sources", "trial": self.trial.key(), "source": self.source, "checkpoint": sha})
-
-
-@lru_cache(maxsize=8)
-def _checkpoint_sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+        # The trial's key counts this source's checkpoint when the approach starts from it (not the letters').
+        return _hash(
+            {
+                "study": "sources",
+                "trial": self.trial.key(checkpoint.source_checkpoint(self.source)),
+                "source": self.source,
+            }
+        )
 
 
 def source_plan(recipes: dict[tuple[str, int], float]) -> list[SourceTrial]:

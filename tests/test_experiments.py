@@ -32,6 +32,21 @@ def test_a_key_changes_with_every_field_and_only_then():
     assert len({base.key(), *(v.key() for v in variants)}) == 1 + len(variants)
 
 
+def test_only_trials_that_start_from_the_source_model_are_keyed_by_its_bytes(monkeypatch):
+    """A retrained letter model invalidates the pretrained approaches' results, never from scratch's."""
+    kept = [Trial("from scratch", 1, 0, lr=3e-3), Trial("logistic regression", 1, 0, C=1.0)]
+    changed = [Trial(a, 1, 0, lr=3e-3) for a in ("fine-tune", "LP-FT", *trials.STRATEGIES)]
+    changed.append(Trial("linear probe", 1, 0, C=1.0))
+    before = {t: t.key() for t in kept + changed}
+    monkeypatch.setattr(trials, "checkpoint_sha", lambda path: "another checkpoint")
+    trials.dependencies.cache_clear()
+    try:
+        assert all(t.key() == before[t] for t in kept)
+        assert all(t.key() != before[t] for t in changed)
+    finally:
+        trials.dependencies.cache_clear()
+
+
 def test_a_key_depends_on_the_code_version(monkeypatch):
     trial = Trial("from scratch", 1, 0, lr=3e-3)
     before = trial.key()

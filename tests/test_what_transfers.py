@@ -110,6 +110,15 @@ def test_layer_trials_are_named_as_in_the_paper_and_refuse_nonsense():
     assert len({t.key() for t in wt.layer_plan()}) == len(wt.layer_plan())
 
 
+def test_layer_trials_are_keyed_by_the_shipped_letters(monkeypatch):
+    trial = wt.LayerTrial(0, "A", 2)
+    before = trial.key()
+    files = dict(data.LETTER_FILES)
+    files[("train", "images")] = (files[("train", "images")][0], "another rendering")
+    monkeypatch.setattr(data, "LETTER_FILES", files)
+    assert trial.key() != before
+
+
 # --- the sources -------------------------------------------------------------------------------------
 
 
@@ -140,6 +149,17 @@ def test_a_source_trial_is_keyed_by_its_source():
     trial = Trial("fine-tune", 1, 0, lr=3e-3)
     keys = {wt.SourceTrial(trial, name).key() for name in checkpoint.SOURCE_CHECKPOINTS}
     assert len(keys) == len(checkpoint.SOURCE_CHECKPOINTS)
+
+
+def test_a_source_trial_does_not_depend_on_the_letter_model_unless_it_starts_from_it(monkeypatch):
+    """Retraining the letter model leaves Fashion-MNIST's and clothes' results valid."""
+    trial = Trial("fine-tune", 1, 0, lr=3e-3)
+    before = {name: wt.SourceTrial(trial, name).key() for name in checkpoint.SOURCE_CHECKPOINTS}
+    real_sha = trials.checkpoint_sha
+    letters = checkpoint.source_checkpoint("letters")
+    monkeypatch.setattr(trials, "checkpoint_sha", lambda path: "retrained" if path == letters else real_sha(path))
+    after = {name: wt.SourceTrial(trial, name).key() for name in checkpoint.SOURCE_CHECKPOINTS}
+    assert [name for name in before if before[name] != after[name]] == ["letters"]
 
 
 def test_a_probe_reads_the_features_of_the_source_it_is_given():
