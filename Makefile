@@ -5,7 +5,6 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 BUILD ?= build
 # requirements.lock pins every package, for every OS and Python >= 3.10; `make lock` writes it with uv.
-LOCK := requirements.lock
 UV_VERSION := 0.13.9
 # torch and torchvision stay at the releases CI's machine has as local wheels
 LOCK_PINS := torch==2.14.1 torchvision==0.29.1
@@ -35,19 +34,19 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml $(LOCK) | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -c $(LOCK) -e .
+$(VENV)/.installed: pyproject.toml requirements.lock | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e .
 	touch $@
 
-$(VENV)/.dev-installed: pyproject.toml $(LOCK) $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet -c $(LOCK) -e '.[dev]'
+$(VENV)/.dev-installed: pyproject.toml requirements.lock $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
 	touch $@
 
 # One resolution for every OS and every Python from 3.10 (pyproject's requires-python), markers where they differ
 lock: | $(BIN)/python
 	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
 	printf '%s\n' $(LOCK_PINS) | $(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.10 \
-		--upgrade --constraint /dev/stdin --custom-compile-command "make lock" --quiet --output-file $(LOCK)
+		--upgrade --constraint /dev/stdin --custom-compile-command "make lock" --quiet --output-file requirements.lock
 
 install: $(VENV)/.installed
 dev: $(VENV)/.dev-installed
