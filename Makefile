@@ -4,13 +4,19 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 BUILD ?= build
+# requirements.lock pins every package, for every OS and Python >= 3.10; `make lock` writes it with uv.
+UV_VERSION := 0.13.9
+# torch and torchvision stay at the releases CI's machine has as local wheels
+LOCK_PINS := torch==2.14.1 torchvision==0.29.1
 
-.PHONY: help install dev demo report test test-fast test-browser offline lint format lab verify-data pretrain pretrain-sources pretrain-lm corpus rebuild-caches benchmark student instructor clean
+.PHONY: help install dev demo report test test-fast test-latest test-browser offline lint format lab verify-data pretrain pretrain-sources pretrain-lm corpus rebuild-caches benchmark student instructor lock clean
 
 help:
 	@echo "make demo   - set up .venv, verify the data, run every notebook at classroom settings into $(BUILD)/"
 	@echo "make test   - ruff + pytest, every notebook in smoke mode (TL_SMOKE=1)"
 	@echo "make test-fast       - ruff + the tests not marked slow (no notebooks, no browser, no sweeps)"
+	@echo "make test-latest     - the fast tests in a throw-away .venv-latest/ with the newest releases, no lock (not in CI)"
+	@echo "make lock            - rewrite requirements.lock from pyproject.toml (newest releases in its ranges)"
 	@echo "make test-browser    - JupyterLab in Chromium: run every notebook, check widgets (needs Debian's chromium)"
 	@echo "make offline         - make demo and make test again with no network (after a first make demo)"
 	@echo "make lab    - open JupyterLab on notebooks/"
@@ -28,13 +34,19 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+$(VENV)/.installed: pyproject.toml requirements.lock | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e .
 	touch $@
 
-$(VENV)/.dev-installed: pyproject.toml $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+$(VENV)/.dev-installed: pyproject.toml requirements.lock $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev]'
 	touch $@
+
+# One resolution for every OS and every Python from 3.10 (pyproject's requires-python), markers where they differ
+lock: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
+	printf '%s\n' $(LOCK_PINS) | $(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.10 \
+		--upgrade --constraint /dev/stdin --custom-compile-command "make lock" --quiet --output-file requirements.lock
 
 install: $(VENV)/.installed
 dev: $(VENV)/.dev-installed
@@ -58,6 +70,14 @@ test: lint
 
 test-fast: lint
 	TL_SMOKE=1 $(BIN)/python -m pytest -m "not slow" tests
+
+# The drift lane: what a fresh install without the lock would get today. Not part of make test or CI.
+test-latest:
+	rm -rf .venv-latest
+	$(PYTHON) -m venv .venv-latest
+	.venv-latest/bin/python -m pip install --quiet --upgrade pip
+	.venv-latest/bin/python -m pip install --quiet --upgrade -e '.[dev]'
+	TL_SMOKE=1 .venv-latest/bin/python -m pytest -m "not slow" tests
 
 test-browser: dev
 	$(BIN)/python -m pytest -m browser tests/test_browser.py

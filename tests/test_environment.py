@@ -1,8 +1,10 @@
-"""pyproject.toml and environment.yml name the same packages with the same bounds.
+"""pyproject.toml, environment.yml and requirements.lock agree.
 
 pyproject.toml is the one source of dependencies; environment.yml repeats them for
 conda-forge, where torch is called "pytorch". When someone edits one and not the
-other, these tests say which package differs and how.
+other, these tests say which package differs and how. requirements.lock (`make lock`)
+pins one release of every package for each OS and Python, inside pyproject's ranges,
+and the Makefile installs .venv with it.
 """
 
 import re
@@ -11,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -20,6 +23,14 @@ else:  # Python 3.10: pytest itself depends on tomli there
 ROOT = Path(__file__).resolve().parent.parent
 CONDA_TO_PIP = {"pytorch": "torch"}  # conda-forge name -> pip name
 NOT_COMPARED = {"python", "pip"}  # the interpreter and the installer, not dependencies
+LOCK = ROOT / "requirements.lock"
+# The lock is universal: each dependency must have exactly one pin on each of these.
+PLATFORMS = {
+    "Linux": {"sys_platform": "linux", "platform_system": "Linux", "platform_machine": "x86_64", "os_name": "posix"},
+    "macOS": {"sys_platform": "darwin", "platform_system": "Darwin", "platform_machine": "arm64", "os_name": "posix"},
+    "Windows": {"sys_platform": "win32", "platform_system": "Windows", "platform_machine": "AMD64", "os_name": "nt"},
+}
+PYTHONS = ["3.10", "3.11", "3.12", "3.13", "3.14"]
 
 
 def pyproject() -> dict:
@@ -116,3 +127,99 @@ def test_environment_file_is_valid_yaml_for_conda_forge():
     assert "pip" in env["dependencies"], "conda needs pip listed to run the pip: section"
     named = {re.split(r"[<>=!]", d)[0] for d in env["dependencies"] if isinstance(d, str)}
     assert "torch" not in named, "conda-forge calls it pytorch"
+
+
+def environments() -> dict[str, dict[str, str]]:
+    """Marker values for each OS and Python the lock covers, e.g. 'macOS, Python 3.12'."""
+    return {
+        f"{platform}, Python {python}": {**markers, "python_version": python, "python_full_version": f"{python}.0"}
+        for platform, markers in PLATFORMS.items()
+        for python in PYTHONS
+    }
+
+
+def lock_lines() -> list[str]:
+    """The lines of requirements.lock without comments and blank lines."""
+    lines = (re.sub(r"(^|\s)#.*", "", line).strip() for line in LOCK.read_text().splitlines())
+    return [line for line in lines if line]
+
+
+def lock_pins() -> dict[str, list[Requirement]]:
+    """{'numpy': [numpy==2.2.6 ; python_full_version < '3.11', ...], ...}: a name has one pin per marker."""
+    pins: dict[str, list[Requirement]] = {}
+    for line in lock_lines():
+        if line.startswith("-"):  # an option, which test_lock_lines_are_exact_pins reports
+            continue
+        requirement = Requirement(line)
+        pins.setdefault(canonicalize_name(requirement.name), []).append(requirement)
+    return pins
+
+
+def test_lock_lines_are_exact_pins():
+    header = [line for line in LOCK.read_text().splitlines() if line.startswith("#")]
+    assert any("make lock" in line for line in header), "the lock's header should say it is made by `make lock`"
+    not_pins = []
+    for line in lock_lines():
+        try:
+            specifiers = list(Requirement(line).specifier)
+        except ValueError:  # -i, --extra-index-url, --find-links, -e, -r ...
+            specifiers = []
+        if len(specifiers) != 1 or specifiers[0].operator != "==" or "*" in specifiers[0].version:
+            not_pins.append(line)
+    assert not not_pins, f"requirements.lock holds only `name==version ; markers` lines, not: {not_pins}"
+
+
+@pytest.mark.parametrize("section", ["runtime", "dev"])
+def test_lock_pins_every_dependency_inside_its_range(section):
+    project = pyproject()["project"]
+    listed = project["dependencies"] if section == "runtime" else project["optional-dependencies"]["dev"]
+    pins = lock_pins()
+    problems = set()
+    not_one: dict[tuple[str, int], list[str]] = {}  # (name, pins that apply) -> where, when not exactly 1
+    for line in listed:
+        wanted = Requirement(line)
+        for where, environment in environments().items():
+            if wanted.marker and not wanted.marker.evaluate(environment):
+                continue
+            name = canonicalize_name(wanted.name)
+            here = [pin for pin in pins.get(name, []) if not pin.marker or pin.marker.evaluate(environment)]
+            if len(here) != 1:
+                not_one.setdefault((name, len(here)), []).append(where)
+                continue
+            version = next(iter(here[0].specifier)).version
+            if not wanted.specifier.contains(version, prereleases=True):
+                problems.add(f"{name}=={version} in requirements.lock is outside pyproject.toml's {wanted.specifier}")
+    for (name, count), where in not_one.items():
+        problems.add(f"{name}: {count} pins in requirements.lock apply on {'; '.join(where)}, not 1")
+    assert not problems, "\n".join(sorted(problems)) + "\nrun `make lock`"
+
+
+def test_lock_names_every_package_environment_yml_names(conda):
+    named = {canonicalize_name(name) for section in ("runtime", "dev") for name in conda[section]}
+    missing = named - set(lock_pins())
+    assert not missing, f"environment.yml names {sorted(missing)}, requirements.lock pins none of them"
+
+
+def makefile_rules() -> dict[str, tuple[str, list[str]]]:
+    """{target: (prerequisites, recipe lines)} for each rule of the Makefile, variables as written."""
+    rules: dict[str, tuple[str, list[str]]] = {}
+    recipe: list[str] = []
+    for line in (ROOT / "Makefile").read_text().splitlines():
+        rule = re.match(r"([^\s#=:][^=:]*):(?!=)(.*)", line)
+        if rule:
+            recipe = []
+            rules[rule.group(1).strip()] = (rule.group(2), recipe)
+        elif line.startswith("\t"):
+            recipe.append(line.strip())
+    return rules
+
+
+@pytest.mark.parametrize("target", ["$(VENV)/.installed", "$(VENV)/.dev-installed"])
+def test_makefile_installs_with_the_lock(target):
+    prerequisites, recipe = makefile_rules()[target]
+    normal = prerequisites.split("|")[0].split()  # after | come order-only prerequisites
+    assert "requirements.lock" in normal, f"{target} should depend on requirements.lock, so a new lock reinstalls"
+    installs = [line for line in recipe if "pip install" in line]
+    assert installs, f"{target} installs nothing"
+    for line in installs:
+        assert "-c requirements.lock" in line, f"{target} installs without the lock: {line}"
