@@ -9,7 +9,7 @@ UV_VERSION := 0.13.9
 # torch and torchvision stay at the releases CI's machine has as local wheels
 LOCK_PINS := torch==2.14.1 torchvision==0.29.1
 
-.PHONY: help install dev demo report test test-fast test-latest test-browser offline lint format lab verify-data pretrain pretrain-sources pretrain-lm corpus rebuild-caches benchmark student instructor lock clean
+.PHONY: help install dev demo report test test-fast test-latest test-browser offline lint format lab verify-data letters pretrain pretrain-sources pretrain-lm corpus rebuild-caches benchmark student instructor lock clean
 
 help:
 	@echo "make demo   - set up .venv, verify the data, run every notebook at classroom settings into $(BUILD)/"
@@ -22,6 +22,7 @@ help:
 	@echo "make lab    - open JupyterLab on notebooks/"
 	@echo "make student         - the student edition in build/student/: exercises open, no solutions, no notes"
 	@echo "make instructor      - the instructor edition in build/instructor/: solutions shown, instructor notes"
+	@echo "make letters         - draw the printed letters again into $(BUILD)/letters/ and compare them with data/letters/"
 	@echo "make pretrain        - retrain the shipped letter checkpoint (about 1 minute)"
 	@echo "make pretrain-sources - retrain notebook 06's other sources: fashion, clothes, shuffled letters (about 4 minutes)"
 	@echo "make pretrain-lm     - retrain notebook 07's tiny GPT on two Austen novels (under 2 minutes)"
@@ -93,6 +94,9 @@ student: install
 
 instructor: install
 	$(BIN)/python -m tools.editions instructor
+
+letters: install
+	$(BIN)/python -m tools.letters --into $(BUILD)/letters
 
 pretrain: install
 	$(BIN)/python -m tools.pretrain
