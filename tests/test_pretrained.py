@@ -10,6 +10,7 @@ were identical (largest difference 0.0), a 400-word text included, so the poolin
 import dataclasses
 import json
 import os
+import re
 import shutil
 import socket
 
@@ -145,6 +146,16 @@ def test_the_pins_here_are_the_ones_installed():
     pins = (pretrained.REPO_DIR / "requirements-weights.txt").read_text()
     for weights in (pretrained.MINILM, pretrained.MOBILENET_V2):
         assert f"{weights.requirement} \\\n    --hash=sha256:" in pins
+
+
+def test_data_readme_gives_both_models_pins_and_checksums():
+    readme = (pretrained.REPO_DIR / "data" / "README.md").read_text()
+    wheel_hashes = re.findall(r"--hash=sha256:(\w{64})", (pretrained.REPO_DIR / "requirements-weights.txt").read_text())
+    assert len(wheel_hashes) == 2
+    for digest in [*wheel_hashes, pretrained.MINILM.sha256, pretrained.MOBILENET_V2.sha256]:
+        assert digest in readme, digest
+    for weights in (pretrained.MINILM, pretrained.MOBILENET_V2):
+        assert f"`{weights.requirement}`" in readme and f"{weights.package}/{weights.file}" in readme
 
 
 def test_loading_is_offline(minilm):
