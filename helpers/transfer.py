@@ -29,9 +29,10 @@ def _require_cnn(model: nn.Module, action: str) -> None:
     if not isinstance(model, CNN):
         raise TypeError(
             f"{action} works on the suite's CNN (helpers.models.CNN: blocks named block1, block2, ... and a .head), "
-            f"not on a {type(model).__name__}. For torchvision's resnet18, write the lines out: "
-            "model.fc = nn.Linear(model.fc.in_features, num_classes) swaps the head, and "
-            "p.requires_grad_(False) for each parameter outside model.fc freezes the rest (notebook 03)."
+            f"not on a {type(model).__name__}. For a torchvision model, write the lines out as notebook 03 does for "
+            "MobileNetV2: model.classifier[1] = nn.Linear(model.last_channel, num_classes) swaps the head, and "
+            "model.features.requires_grad_(False) then model.features.eval() freeze the backbone "
+            "(a ResNet's head is model.fc instead)."
         )
 
 

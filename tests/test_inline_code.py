@@ -9,7 +9,9 @@ import copy
 import io
 import json
 import math
+import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -102,19 +104,33 @@ def test_04_the_written_out_batchnorm_fix_is_train_mode():
         assert modes.count(False) == len(frozen)  # one BatchNorm per frozen block stays in eval mode
 
 
-def test_03_the_resnet_bridge_trains_only_the_new_head_and_the_helpers_say_why_not():
-    from helpers import cost
+def test_03_the_mobilenet_bridge_trains_only_the_new_head_and_the_helpers_say_why_not():
+    from helpers import cost, pretrained
 
-    names = run_cell(tagged_cell("03_reuse_the_features.ipynb", "inline-resnet"), nn=nn, cost=cost)
-    resnet = names["resnet"]
-    assert cost.count_parameters(resnet)["trainable"] == 512 * 10 + 10
-    assert all(p.requires_grad == name.startswith("fc.") for name, p in resnet.named_parameters())
-    assert not any(m.training for m in resnet.modules())
+    # The loader returns the model in eval mode; handing the cell one in training mode shows that its own
+    # lines put the backbone's BatchNorm in eval mode.
+    training = SimpleNamespace(load_mobilenet_v2=lambda: pretrained.load_mobilenet_v2().train())
+    names = run_cell(
+        tagged_cell("03_reuse_the_features.ipynb", "inline-mobilenet"),
+        torch=torch, nn=nn, cost=cost, pretrained=training, SEED=0,
+    )  # fmt: skip
+    mobilenet, imagenet = names["mobilenet"], pretrained.load_mobilenet_v2()
+    head = 1280 * 10 + 10  # a weight per (feature, class) pair, plus a bias per class
+    assert cost.count_parameters(mobilenet) == {
+        "total": pretrained.MOBILENET_V2_PARAMETERS - (1280 * 1000 + 1000) + head,  # ImageNet's head swapped out
+        "trainable": head,
+    }
+    assert all(p.requires_grad == name.startswith("classifier.1.") for name, p in mobilenet.named_parameters())
+    assert not any(m.training for m in mobilenet.features.modules())  # BatchNorm keeps ImageNet's statistics
+    for key, value in imagenet.features.state_dict().items():  # the backbone is ImageNet's, untouched
+        assert torch.equal(mobilenet.features.state_dict()[key], value), key
+    torch.manual_seed(0)
+    assert torch.equal(mobilenet.classifier[1].weight, nn.Linear(1280, 10).weight)  # the seeded head
     for helper in (transfer.freeze, transfer.unfreeze, lambda m: transfer.replace_head(m, 10)):
-        with pytest.raises(TypeError, match="model.fc = nn.Linear"):
-            helper(resnet)
+        with pytest.raises(TypeError, match=re.escape("model.classifier[1] = nn.Linear(model.last_channel")):
+            helper(mobilenet)
     with pytest.raises(TypeError, match="suite's CNN"):
-        transfer.param_groups(resnet, head_lr=1e-3)
+        transfer.param_groups(mobilenet, head_lr=1e-3)
 
 
 def test_07_lora_written_out_is_the_helpers_lora():
