@@ -8,6 +8,7 @@ report; this module measures.
 from __future__ import annotations
 
 import html
+import math
 import os
 import platform
 import time
@@ -159,6 +160,20 @@ def run_from_history(
         is_pretraining=is_pretraining,
         uses_pretraining=uses_pretraining,
     )
+
+
+def break_even(one_off: float, per_task: float, scratch_per_task: float, scratch_one_off: float = 0.0) -> float:
+    """After how many tasks paying a one-off cost (pretraining, a recipe search) is cheaper than starting from scratch.
+
+    Over N tasks, transfer costs one_off + N * per_task and from scratch scratch_one_off + N * scratch_per_task.
+    Break-even is the first whole N at which transfer's total is strictly below from scratch's, so at an exact
+    tie it is the next N; inf ("never") when from scratch costs no more per task. Notebooks 05 to 08 use this one rule.
+    """
+    saving = scratch_per_task - per_task  # what each task saves by starting from the pretrained model
+    if saving <= 0:
+        return math.inf
+    extra = one_off - scratch_one_off  # what transfer pays once, beyond from scratch's own one-off cost
+    return max(1, math.floor(extra / saving) + 1)  # N * saving > extra first at floor(extra / saving) + 1
 
 
 def _human(number: float) -> str:

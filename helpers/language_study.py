@@ -29,7 +29,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from helpers import gpt, language, results, text
+from helpers import cost, gpt, language, results, text
 from helpers.core import RESULTS_DIR
 from helpers.trials import ExperimentError
 
@@ -383,15 +383,13 @@ def ledger(found: LanguageResults, task: str, budget: int, approach: str, amorti
 def break_even(found: LanguageResults, task: str, budget: int, approach: str) -> float:
     """Tasks N after which pretraining + N fine-tunings cost fewer FLOPs than N runs from scratch (inf: never).
 
-    Over N tasks: P + N c_t against N c_s, fewer when N > P / (c_s - c_t), if c_s > c_t. Each run
-    is counted at its recipe's full length; the recipe searches are left out (from scratch tried
-    three learning rates in classification, the pretrained approaches two).
+    Over N tasks: P + N c_t against N c_s (cost.break_even, the rule 05 uses too). Each run is counted at
+    its recipe's full length; the recipe searches are left out (from scratch tried three learning rates in
+    classification, the pretrained approaches two).
     """
     table = summary(found, task).set_index(["approach", "budget"])
     c_t, c_s = table.loc[(approach, budget), "train_flops"], table.loc[("from scratch", budget), "train_flops"]
-    if c_s <= c_t:
-        return float("inf")
-    return float(np.floor(pretraining_record()["train_flops"] / (c_s - c_t)) + 1)
+    return float(cost.break_even(pretraining_record()["train_flops"], c_t, c_s))
 
 
 def budgets_where(table: pd.DataFrame, task: str, approach: str, verdict: str, unit: str = "") -> str:

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from helpers import checkpoint, trials
+from helpers import checkpoint, cost, trials
 from helpers.core import RESULTS_DIR
 from helpers.trials import ALL, APPROACHES, GRIDS, ExperimentError, Trial, knob, label_text
 
@@ -298,7 +298,7 @@ def break_even(results: dict[str, pd.DataFrame], chosen: pd.DataFrame, approach:
     """When does pretraining pay for itself in compute, against from scratch, at equal outcome?
 
     Over N tasks, transfer costs P + S_t + N * c_t (pretraining, its recipe search, its runs to the target)
-    and from scratch S_s + N * c_s. Break-even N = (P + S_t - S_s) / (c_s - c_t), when c_s > c_t.
+    and from scratch S_s + N * c_s; cost.break_even gives the first N at which transfer is strictly cheaper.
     """
     reach = reach_table(chosen)
     at = reach[reach.labels_per_class == labels_per_class].set_index("approach")
@@ -311,7 +311,7 @@ def break_even(results: dict[str, pd.DataFrame], chosen: pd.DataFrame, approach:
     at_budget = chosen[chosen.labels_per_class == labels_per_class]
     full_t = at_budget[at_budget.approach == approach].train_flops.mean()
     full_s = at_budget[at_budget.approach == "from scratch"].train_flops.mean()
-    verdict["full_run_n"] = math.ceil((one_off - one_off_scratch) / (full_s - full_t)) if full_s > full_t else math.inf
+    verdict["full_run_n"] = cost.break_even(one_off, full_t, full_s, one_off_scratch)
     if not math.isfinite(c_t):
         return {**verdict, "n": None, "why": f"{approach} does not reach the target in most seeds"}
     if not math.isfinite(c_s):
@@ -322,7 +322,7 @@ def break_even(results: dict[str, pd.DataFrame], chosen: pd.DataFrame, approach:
         }
     if c_s <= c_t:
         return {**verdict, "n": math.inf, "why": "from scratch reaches the target for no more compute: never"}
-    return {**verdict, "n": math.ceil((one_off - one_off_scratch) / (c_s - c_t)), "why": ""}
+    return {**verdict, "n": cost.break_even(one_off, c_t, c_s, one_off_scratch), "why": ""}
 
 
 # --- what the notebooks show -----------------------------------------------------------------------

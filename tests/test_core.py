@@ -2,6 +2,7 @@
 
 import copy
 import dataclasses
+import math
 
 import pytest
 import torch
@@ -282,6 +283,19 @@ def test_shipped_checkpoint_reproduces_its_recorded_accuracy():
     assert meta["data_checksum"] == checkpoint.dataset_checksum(data.source_task("train"))
     assert train.evaluate(model, test_set) == pytest.approx(meta["test_accuracy"], abs=1e-4)
     assert meta["test_accuracy"] >= 0.90
+
+
+def test_break_even_is_the_first_number_of_tasks_at_which_transfer_is_strictly_cheaper():
+    # 100 FLOPs once, then 10 a task, against 30 a task from scratch: 20 saved per task.
+    assert cost.break_even(100, 10, 30) == 6  # 5 tasks tie (150 = 150); 6 cost 160 against 180
+    assert cost.break_even(110, 10, 30) == 6  # 110 / 20 = 5.5: 5 tasks cost 160 against 150, 6 cost 170 against 180
+    assert cost.break_even(100, 10, 30, scratch_one_off=40) == 4  # scratch's own one-off cost counts: 60 extra
+    assert cost.break_even(0, 10, 30) == 1  # no one-off cost: cheaper from the first task
+    assert math.isinf(cost.break_even(100, 30, 30)) and math.isinf(cost.break_even(100, 40, 30))  # never
+    for one_off, per_task, scratch, scratch_one_off in [(100, 10, 30, 0), (110, 10, 30, 0), (3600, 10, 40, 0)]:
+        n = cost.break_even(one_off, per_task, scratch, scratch_one_off)
+        assert one_off + n * per_task < scratch_one_off + n * scratch  # cheaper at n...
+        assert not one_off + (n - 1) * per_task < scratch_one_off + (n - 1) * scratch  # ...and not before
 
 
 def test_ledger_charges_a_share_of_pretraining_only_to_runs_that_use_it():

@@ -274,11 +274,12 @@ def test_break_even_is_the_one_off_cost_over_the_saving_per_task(monkeypatch):
     search_fine_tune, search_scratch = 4 * 250.0, 4 * 100.0
     assert (b["transfer_flops"], b["scratch_flops"]) == (10.0, 40.0)
     assert b["one_off"] == 3000 + search_fine_tune and b["one_off_scratch"] == search_scratch
-    assert b["n"] == math.ceil((3000 + search_fine_tune - search_scratch) / (40 - 10)) == 120
+    # 3,600 extra FLOPs once, 30 saved per task: at 120 tasks both totals are 5,200, so transfer is cheaper from 121
+    assert b["n"] == cost.break_even(3000 + search_fine_tune, 10, 40, search_scratch) == 121
     assert math.isinf(b["full_run_n"])  # full 400-step runs cost the same either way: no saving to amortise
     chosen.loc[chosen.approach == "from scratch", "train_flops"] = 200.0
     full = results.break_even(made_up, chosen, "fine-tune", 1)["full_run_n"]
-    assert full == math.ceil((3000 + search_fine_tune - search_scratch) / (200 - 100)) == 36
+    assert full == cost.break_even(3000 + search_fine_tune, 100, 200, search_scratch) == 37  # a tie at 36
     chosen["curve"] = [curve_fast] * len(chosen)  # scratch as fast as transfer: pretraining never pays
     assert math.isinf(results.break_even(made_up, chosen, "fine-tune", 1)["n"])
 
