@@ -13,6 +13,7 @@ import random
 import time
 from collections.abc import Callable, Collection
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -73,9 +74,33 @@ def pick_device(prefer: str | None = None) -> torch.device:
     return torch.device("cpu")
 
 
+CGROUP_CPU_MAX = Path("/sys/fs/cgroup/cpu.max")  # a container's CPU quota (cgroup v2): "<quota> <period>" or "max ..."
+
+
+def available_cores() -> int:
+    """The cores this process is given: its CPU affinity, capped by a container's quota and a hub's CPU_LIMIT."""
+    # On a class server many kernels share a few cores; a kernel that takes os.cpu_count() threads each
+    # makes N students run N x cores threads, and every one of them slows down.
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    limits = [cgroup_cpu_limit(CGROUP_CPU_MAX), float(os.environ.get("CPU_LIMIT") or 0)]  # JupyterHub sets CPU_LIMIT
+    for limit in limits:
+        if limit > 0:
+            cores = min(cores, max(1, int(limit)))  # 1.5 cores of quota: 1 thread, never 0
+    return cores
+
+
+def cgroup_cpu_limit(path: Path = CGROUP_CPU_MAX) -> float:
+    """Cores of CPU quota from cgroup v2's cpu.max (200000 100000 -> 2.0); 0 when there is none."""
+    try:
+        quota, period = path.read_text().split()[:2]
+    except (OSError, ValueError):
+        return 0.0
+    return 0.0 if quota == "max" else int(quota) / int(period)
+
+
 def set_threads(num_threads: int | None = None) -> int:
-    """Use one thread per core (PyTorch's default can oversubscribe shared machines)."""
-    num_threads = num_threads or int(os.environ.get("TL_THREADS", 0)) or (os.cpu_count() or 1)
+    """One thread per core this kernel is given (see available_cores); $TL_THREADS overrides. Returns the count."""
+    num_threads = num_threads or int(os.environ.get("TL_THREADS", 0)) or available_cores()
     torch.set_num_threads(num_threads)
     return num_threads
 

@@ -285,6 +285,29 @@ def test_shipped_checkpoint_reproduces_its_recorded_accuracy():
     assert meta["test_accuracy"] >= 0.90
 
 
+def test_threads_follow_the_cores_a_kernel_is_given(monkeypatch, tmp_path):
+    cpu_max = tmp_path / "cpu.max"
+    monkeypatch.setattr(train, "CGROUP_CPU_MAX", cpu_max)
+    monkeypatch.setattr(train.os, "sched_getaffinity", lambda pid: set(range(8)), raising=False)
+    monkeypatch.delenv("CPU_LIMIT", raising=False)
+    monkeypatch.delenv("TL_THREADS", raising=False)
+    assert train.available_cores() == 8  # no quota file: the affinity mask decides
+    cpu_max.write_text("max 100000\n")
+    assert train.available_cores() == 8  # a container without a quota
+    cpu_max.write_text("250000 100000\n")
+    assert train.cgroup_cpu_limit(cpu_max) == 2.5 and train.available_cores() == 2
+    monkeypatch.setenv("CPU_LIMIT", "0.5")  # what JupyterHub sets for a user with cpu_limit = 0.5
+    assert train.available_cores() == 1  # never 0 threads
+    before = torch.get_num_threads()
+    try:
+        assert train.set_threads() == 1 and torch.get_num_threads() == 1
+        monkeypatch.setenv("TL_THREADS", "3")
+        assert train.set_threads() == 3 and torch.get_num_threads() == 3  # the variable overrides
+        assert train.set_threads(2) == 2  # and an explicit argument overrides both
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_break_even_is_the_first_number_of_tasks_at_which_transfer_is_strictly_cheaper():
     # 100 FLOPs once, then 10 a task, against 30 a task from scratch: 20 saved per task.
     assert cost.break_even(100, 10, 30) == 6  # 5 tasks tie (150 = 150); 6 cost 160 against 180
