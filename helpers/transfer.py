@@ -198,6 +198,25 @@ def _linear_from_sklearn(probe: Pipeline, num_classes: int) -> nn.Linear:
     return head
 
 
+def unfreezing_stages(model: CNN) -> list[list[str]]:
+    """Gradual unfreezing's stages, each the blocks that train in it: none (the head alone), then one more."""
+    names = model.block_names()
+    return [[]] + [names[-k:] for k in range(1, len(names) + 1)]  # [], [block3], [block2, block3], ...
+
+
+def unfreeze_for_step(model: CNN, step: int, steps: int) -> CNN:
+    """Freeze and unfreeze the blocks as gradual unfreezing has them at `step` (1 to `steps`) of a run of `steps`."""
+    _require_cnn(model, "unfreeze_for_step")
+    stages = unfreezing_stages(model)
+    per_stage = steps // len(stages)  # as gradual_unfreezing splits them
+    if not 1 <= step <= per_stage * len(stages):
+        raise ValueError(
+            f"step {step} is outside a gradual unfreezing of {steps} steps (1 to {per_stage * len(stages)})"
+        )
+    freeze(model)
+    return unfreeze(model, stages[(step - 1) // per_stage])
+
+
 def gradual_unfreezing(
     model: CNN, train_set: Dataset, config: TrainConfig, val_set: Dataset | None = None, progress: bool = False
 ) -> tuple[History, int]:
@@ -205,8 +224,7 @@ def gradual_unfreezing(
     # Each stage gets an equal share of config.steps and its own learning-rate cycle (Howard & Ruder 2018).
     # The one History runs across the stages (steps and seconds add up, each row names its stage);
     # the FLOPs grow stage by stage as more blocks train.
-    names = model.block_names()
-    stages = [[]] + [names[-k:] for k in range(1, len(names) + 1)]  # [], [block3], [block2, block3], ...
+    stages = unfreezing_stages(model)
     steps = config.steps // len(stages)
     combined, train_flops = History(), 0
     freeze(model)

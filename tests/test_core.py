@@ -411,6 +411,23 @@ def test_gradual_unfreezing_opens_from_the_top_and_counts_its_flops():
     assert flops == sum(per_stage) and per_stage[0] < per_stage[1] < per_stage[2]
 
 
+def test_unfreeze_for_step_matches_the_stage_gradual_unfreezing_trains_at_that_step():
+    dataset, config = tiny_dataset(), train.TrainConfig(steps=6, batch_size=8, eval_every=1, seed=0)
+    history, _ = transfer.gradual_unfreezing(models.make_model(TINY, seed=0), dataset, config)
+    for row in history.rows:  # TINY has 2 blocks: 3 stages of 2 steps
+        probe = transfer.unfreeze(models.make_model(TINY, seed=0), ["block1"])  # a state an earlier stage left
+        transfer.unfreeze_for_step(probe, row["step"], 6)
+        training = [name for name in probe.block_names() if name not in transfer.frozen_blocks(probe)]
+        assert row["stage"] == ("head + " + ", ".join(training) if training else "head only"), row["step"]
+    standard = transfer.pretrained_model(10, seed=0)
+    frozen_at = {
+        step: transfer.frozen_blocks(transfer.unfreeze_for_step(standard, step, 400)) for step in (100, 101, 250, 301)
+    }
+    assert frozen_at == {100: ["block1", "block2", "block3"], 101: ["block1", "block2"], 250: ["block1"], 301: []}
+    with pytest.raises(ValueError, match="outside a gradual unfreezing of 400 steps"):
+        transfer.unfreeze_for_step(standard, 401, 400)
+
+
 def test_steps_to_reach():
     history = train.History(
         rows=[{"step": 10, "val_acc": 0.5, "seconds": 1.0}, {"step": 20, "val_acc": 0.9, "seconds": 2.0}]
