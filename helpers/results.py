@@ -363,6 +363,47 @@ def difference_sentence(chosen: pd.DataFrame, approach: str, baseline: str, labe
     )
 
 
+def paired_verdict(chosen: pd.DataFrame, approaches: Sequence[str], baseline: str, labels_per_class: int) -> str:
+    """One or more sentences: which approaches the seeds put ahead of `baseline`, which behind, which neither."""
+    found = {approach: paired(chosen, approach, baseline, labels_per_class) for approach in approaches}
+    if all(math.isnan(p["low"]) for p in found.values()):
+        return "With one seed there is no interval, so no verdict."
+    ahead = [a for a, p in found.items() if p["low"] > 0]
+    behind = [a for a, p in found.items() if p["high"] < 0]
+    unresolved = [a for a in approaches if a not in ahead + behind]
+    counts = {len(p["seeds"]) for p in found.values()}
+    seeds = f"these {counts.pop()} seeds" if len(counts) == 1 else "their seeds"
+    verdict = [
+        f"Ahead of {baseline} (interval above zero): {', '.join(ahead)}."
+        if ahead
+        else f"No interval lies above zero: none of {', '.join(approaches)} is shown to beat {baseline} here.",
+        f"Behind {baseline} (interval below zero): {', '.join(behind)}." if behind else "",
+        f"Not told apart from {baseline} by {seeds}: {', '.join(unresolved)}." if unresolved else "",
+    ]
+    return " ".join(filter(None, verdict))
+
+
+def paired_comparison(chosen: pd.DataFrame, approaches: Sequence[str], baseline: str, labels_per_class: int) -> str:
+    """Markdown: each approach minus `baseline`, seed by seed (difference_sentence), then the verdict."""
+    lines = [f"- {difference_sentence(chosen, approach, baseline, labels_per_class)}." for approach in approaches]
+    return "\n".join([*lines, "", paired_verdict(chosen, approaches, baseline, labels_per_class)])
+
+
+def strategy_flops_note(runs: pd.DataFrame, labels_per_class: int) -> str:
+    """Markdown for 04's table: why it shows FLOPs and not seconds, with gradual unfreezing's share of fine-tuning's."""
+    at = runs[runs.labels_per_class == labels_per_class]
+    flops = at.groupby("approach").train_flops.mean()
+    share = flops["gradual unfreezing"] / flops["fine-tune"]
+    return (
+        f"The FLOPs column is counted, not timed. Gradual unfreezing spends {share:.0%} of fine-tuning's: in its "
+        "first stages the backward pass stops at the lowest block that trains. Seconds are left out: the sweep ran "
+        "two runs at a time on a machine other work was sharing, so a run's seconds depend on what ran beside it "
+        "as much as on the method. Timed back to back on one thread "
+        "(`benchmarks/bench_strategies.py`), from scratch, fine-tuning and discriminative rates take the same time "
+        "per step, and gradual unfreezing less, in step with its FLOPs."
+    )
+
+
 def contrast_table(results: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Test accuracy (%) with the budget-true recipe and with the setting chosen on 200 validation digits."""
     true, tuned = budget_true(results), validation_tuned(results)

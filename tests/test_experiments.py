@@ -241,6 +241,48 @@ def test_one_seed_has_no_interval_rather_than_a_made_up_one():
     assert mean == 0.8 and math.isnan(low) and math.isnan(high)
 
 
+def test_paired_comparison_names_who_is_ahead_behind_and_unresolved_from_the_seeds():
+    accuracy = {  # per seed: base, one clearly ahead, one clearly behind, one that wins one seed and loses one
+        "base": [0.70, 0.60, 0.80],
+        "ahead": [0.75, 0.66, 0.84],
+        "behind": [0.66, 0.55, 0.77],
+        "mixed": [0.80, 0.50, 0.81],
+    }
+    chosen = pd.DataFrame(
+        [
+            {"approach": name, "labels_per_class": 2, "seed": seed, "test_acc": acc}
+            for name, row in accuracy.items()
+            for seed, acc in enumerate(row)
+        ]
+    )
+    text = results.paired_comparison(chosen, ["ahead", "behind", "mixed"], "base", 2)
+    lines = text.splitlines()
+    assert lines[0] == "- " + results.difference_sentence(chosen, "ahead", "base", 2) + "."
+    assert "+5.0 points" in lines[0] and "ahead in 3 of 3 seeds" in lines[0]
+    assert lines[-1] == (
+        "Ahead of base (interval above zero): ahead. Behind base (interval below zero): behind. "
+        "Not told apart from base by these 3 seeds: mixed."
+    )
+    assert results.paired_verdict(chosen, ["ahead", "behind", "mixed"], "base", 2) == lines[-1]
+    nobody = results.paired_comparison(chosen, ["behind", "mixed"], "base", 2).splitlines()[-1]
+    assert nobody.startswith("No interval lies above zero: none of behind, mixed is shown to beat base here.")
+    one_seed = results.paired_comparison(chosen[chosen.seed == 0], ["ahead"], "base", 2)
+    assert one_seed.endswith("With one seed there is no interval, so no verdict.")
+
+
+def test_strategy_flops_note_gives_gradual_unfreezings_share_of_fine_tunings_flops():
+    runs = pd.DataFrame(
+        {
+            "approach": ["fine-tune", "fine-tune", "gradual unfreezing", "gradual unfreezing", "fine-tune"],
+            "labels_per_class": [2, 2, 2, 2, 5],
+            "train_flops": [3e11, 3e11, 2e11, 2e11, 9e11],  # the run at 5 labels per class is not counted
+        }
+    )
+    note = results.strategy_flops_note(runs, 2)
+    assert "Gradual unfreezing spends 67% of fine-tuning's" in note
+    assert "Seconds are left out" in note and "benchmarks/bench_strategies.py" in note
+
+
 def test_cost_to_reach_stops_at_the_first_curve_point_on_target():
     curve = [[10, 0.3, 0.1], [20, 0.6, 0.2], [30, 0.5, 0.3], [40, 0.8, 0.4]]
     row = _row("LP-FT", 1, 0, 1e-3, 0.8, curve=curve) | {"prep_flops": 7, "flops_per_step": 2.0}
