@@ -23,7 +23,7 @@ def training_rate(batch_size: int = 16, steps: int = 60, burn_in: int = 10) -> d
     language.train_lm(model, corpus.train, recipe)  # burn-in: allocations, thread pool, kernels
     history = language.train_lm(model, corpus.train, language.LMRecipe(steps=steps, batch_size=batch_size))
     batch = torch.zeros(batch_size, model.config.context + 1, dtype=torch.long)
-    flops = language.step_flops(model, lambda: gpt.next_token_loss(model, batch))["total"]
+    flops = language.lm_step_flops(model, batch)["total"]
     return {
         "characters_per_second": history.tokens_seen / history.seconds,
         "flops_per_second": flops * steps / history.seconds,

@@ -27,7 +27,8 @@ from torch import nn
 
 from helpers.core import Dataset
 from helpers.data import ALL, label_text, to_float
-from helpers.gpt import GPT, GPTConfig, make_gpt, next_token_loss
+from helpers.gpt import GPT, GPTConfig, make_gpt
+from helpers.language import next_token_loss
 from helpers.models import CNN, STANDARD
 from helpers.text import VOCAB_SIZE
 from helpers.train import evaluate
@@ -832,7 +833,9 @@ def check_next_character_loss(function: object) -> bool:
     if math.isclose(value, expected, rel_tol=1e-5):
         if not (isinstance(result, torch.Tensor) and result.requires_grad):
             return _report(False, "the number is right, but it cannot train anything.", "return the tensor itself.")
-        return _report(True, f"{value:.4f} nats per character on the check's 3 windows, as helpers.gpt computes it.")
+        return _report(
+            True, f"{value:.4f} nats per character on the check's 3 windows, as helpers.language computes it."
+        )
     logits = model(windows[:, :-1])
     same_position = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), windows[:, :-1].reshape(-1)).item()
     if math.isclose(value, same_position, rel_tol=1e-5):

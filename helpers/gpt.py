@@ -130,12 +130,6 @@ def make_gpt(config: GPTConfig = GPTConfig(), seed: int = 0) -> GPT:
     return GPT(config)
 
 
-def next_token_loss(model: GPT, tokens: torch.Tensor) -> torch.Tensor:
-    """Mean cross-entropy of predicting tokens[:, 1:] from tokens[:, :-1], in nats per character."""
-    logits = model(tokens[:, :-1])  # (B, T-1, vocab)
-    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tokens[:, 1:].reshape(-1))
-
-
 @torch.no_grad()
 def generate(
     model: GPT, prompt: torch.Tensor, new_tokens: int, temperature: float = 0.8, seed: int = 0

@@ -154,7 +154,7 @@ def _run_generative(trial: LanguageTrial) -> dict:
     tokens = text.first_characters(split.train, trial.budget)
     history = language.train_lm(model, tokens, recipe, held_out=split.held_out, evaluate_at=trial.evaluate_at)
     batch = torch.zeros(GENERATIVE_BATCH, model.config.context + 1, dtype=torch.long)
-    flops = language.step_flops(model, lambda: gpt.next_token_loss(model, batch))["total"]
+    flops = language.lm_step_flops(model, batch)["total"]
     return {
         "score": history.evaluations[trial.steps],
         "curve": {str(step): loss for step, loss in history.evaluations.items()},

@@ -5,6 +5,7 @@ of solution code anywhere. The instructor edition keeps the solutions, expanded,
 Run All on the student edition must stop at nothing and print no answer (slow: it runs them all).
 """
 
+import re
 from pathlib import Path
 
 import nbformat
@@ -65,6 +66,21 @@ def test_the_student_edition_holds_no_solution_and_keeps_every_exercise(built):
         kept = [c for c in cells(student) if c.cell_type == "code" and "= ...  #" in c.source]
         assert len(kept) == len(exercises), f"{student.name}: exercises lost"
         assert all(not c.get("outputs") for c in cells(student) if c.cell_type == "code")
+
+
+def test_no_cell_before_07s_loss_exercise_and_no_file_it_points_to_holds_the_loss():
+    path = next(p for p in NOTEBOOKS if p.name.startswith("07_"))
+    before = []
+    for cell in cells(path):
+        if "def next_character_loss" in cell.source:
+            break
+        before.append(cell)
+    pointed = sorted({name for cell in before for name in re.findall(r"helpers/\w+\.py", cell.source)})
+    assert "helpers/gpt.py" in pointed  # the notebook asks for it to be read beside section 3
+    code = [cell.source for cell in before if cell.cell_type == "code"]
+    files = [(path.parent.parent / name).read_text(encoding="utf-8") for name in pointed]
+    for text in code + files:
+        assert "next_token_loss" not in text and "cross_entropy(" not in text, "Exercise 2's answer is shown before it"
 
 
 def test_the_instructor_edition_keeps_solutions_expanded_and_the_notes(built):

@@ -89,7 +89,7 @@ def test_few_shot_draws_k_per_class_and_a_seed_repeats_the_draw():
 def test_flops_by_hand_match_pytorchs_count_including_attention():
     model = gpt.make_gpt(gpt.GPTConfig())
     batch = windows(8, 65)
-    counted = language.step_flops(model, lambda: gpt.next_token_loss(model, batch))
+    counted = language.lm_step_flops(model, batch)
     assert counted["forward"] == gpt.flops_per_token(model.config)["forward"] * 8 * 64
     # hand count of one block's attention scores and weighted sum: 2 x T x T x C multiply-adds, x2 FLOPs each
     without_attention = 2 * (12 * 128**2 * 4 + 128 * 96) * 8 * 64
@@ -111,8 +111,8 @@ def test_next_token_loss_is_cross_entropy_of_the_shifted_targets():
     batch = windows()
     logits = model(batch[:, :-1])
     manual = -torch.log_softmax(logits, -1).gather(2, batch[:, 1:, None]).mean()
-    assert torch.allclose(gpt.next_token_loss(model, batch), manual, atol=1e-6)
-    assert math.isclose(gpt.next_token_loss(gpt.make_gpt(TINY), batch).item(), math.log(96), rel_tol=0.02)
+    assert torch.allclose(language.next_token_loss(model, batch), manual, atol=1e-6)
+    assert math.isclose(language.next_token_loss(gpt.make_gpt(TINY), batch).item(), math.log(96), rel_tol=0.02)
 
 
 def test_a_context_too_long_is_refused():
