@@ -502,18 +502,51 @@ _COPY_HINT = (
 )
 
 
-def check_prediction(prediction: object, measured: list[str]) -> bool:
-    """A predicted order (best first) against the measured one: which places it got right."""
+def check_prediction(
+    prediction: object, measured: list[str], verdicts: dict[tuple[str, str], str] | None = None
+) -> bool:
+    """A predicted order (best first) against the measured one.
+
+    With `verdicts` ({(a, b): 'better', 'worse' or 'unresolved'}: a against b, seed by seed), only the pairs
+    the seeds resolve are scored, and True means the prediction reverses none of them; without, every
+    place counts.
+    """
     if prediction is ...:
         return _no_answer()
     options = sorted(measured)
     if not isinstance(prediction, (list, tuple)) or sorted(map(str, prediction)) != options:
         return _wrong_type(prediction, f"a list that orders all of {options}, best first")
-    right = [p for p, m in zip(prediction, measured) if p == m]
     # A prediction is not an answer to get right: say what was measured, and how far the guess was.
-    placed = f"You placed {len(right)} of {len(measured)} where they landed."
-    print(f"Measured, best first: {' > '.join(measured)}. {placed}")
-    return len(right) == len(measured)
+    if verdicts is None:
+        right = [p for p, m in zip(prediction, measured) if p == m]
+        placed = f"You placed {len(right)} of {len(measured)} where they landed."
+        print(f"Measured, best first: {' > '.join(measured)}. {placed}")
+        return len(right) == len(measured)
+    rank = {name: place for place, name in enumerate(prediction)}
+    settled = [
+        (a, b) if verdict == "better" else (b, a) for (a, b), verdict in verdicts.items() if verdict != "unresolved"
+    ]
+    reversed_ = [(ahead, behind) for ahead, behind in settled if rank[ahead] > rank[behind]]
+    print(f"Measured means, best first: {' > '.join(measured)}.")
+    if not settled:
+        print(
+            f"Seed by seed, none of the {len(verdicts)} pairs is resolved: every 95% interval of a difference "
+            "includes zero. This order of the means is within noise, so no order, yours included, can be scored "
+            "right or wrong against it."
+        )
+        return True
+    pairs = "; ".join(f"{ahead} ahead of {behind}" for ahead, behind in settled)
+    verdict = (
+        "your order agrees with all of them"
+        if not reversed_
+        else "your order puts " + "; ".join(f"{behind} above {ahead}" for ahead, behind in reversed_)
+    )
+    within = len(verdicts) - len(settled)
+    others = "The other pair is" if within == 1 else f"The other {within} pairs are"
+    noise = f" {others} within noise: either order fits the seeds." if within else ""
+    resolved_ = f"{len(settled)} of the {len(verdicts)} pairs {'is' if len(settled) == 1 else 'are'} resolved"
+    print(f"Seed by seed, {resolved_} ({pairs}): {verdict}.{noise}")
+    return not reversed_
 
 
 # --- coding exercises of 01-05 -------------------------------------------------------------------

@@ -351,6 +351,21 @@ def resolved(p: dict, task: str) -> str:
     return "better" if good_side else "worse" if bad_side else "unresolved"
 
 
+def ranking(
+    found: LanguageResults, task: str, approaches: list[str], budget: int
+) -> tuple[list[str], dict[tuple[str, str], str]]:
+    """The approaches best first by mean score at one budget, and each pair's verdict seed by seed (`resolved`).
+
+    The verdicts are what a predicted order can be scored against: {(a, b): 'better', 'worse' or 'unresolved'},
+    a against b, for every pair with a above b in the order of the means.
+    """
+    table = summary(found, task)
+    at = table[(table.budget == budget) & table.approach.isin(approaches)]
+    order = list(at.sort_values("score", ascending=task == "generative").approach)  # lower loss is better
+    pairs = [(a, b) for i, a in enumerate(order) for b in order[i + 1 :]]
+    return order, {(a, b): resolved(paired(found, task, a, b, budget), task) for a, b in pairs}
+
+
 def pretraining_record(path: Path = language.LM_CHECKPOINT) -> dict:
     """The JSON record written beside the shipped checkpoint by `make pretrain-lm`."""
     record = path.with_suffix(".json")

@@ -335,6 +335,25 @@ def test_paired_signs_verdicts_and_wins_for_loss_and_for_accuracy():
     assert ls.resolved(mixed, "classification") == ls.resolved(mixed, "generative") == "unresolved"
 
 
+def test_ranking_orders_by_mean_and_gives_each_pair_its_verdict_seed_by_seed():
+    losses = {"from scratch": [3.0, 3.1, 3.2, 3.0], "full fine-tuning": [2.0, 2.2, 2.1, 2.05],
+              "last block": [2.9, 3.3, 2.8, 3.2]}  # fmt: skip
+    accuracies = {"from scratch": [0.5, 0.52, 0.51, 0.5], "full fine-tuning": [0.7, 0.72, 0.69, 0.71],
+                  "n-grams": [0.4, 0.75, 0.45, 0.72]}  # fmt: skip
+    found = _results(losses, accuracies)
+    order, verdicts = ls.ranking(found, "classification", ["from scratch", "n-grams", "full fine-tuning"], 5)
+    assert order == ["full fine-tuning", "n-grams", "from scratch"]  # means 0.705, 0.58, 0.5075
+    assert verdicts == {
+        ("full fine-tuning", "n-grams"): "unresolved",  # ahead on the mean, behind in two seeds of four
+        ("full fine-tuning", "from scratch"): "better",
+        ("n-grams", "from scratch"): "unresolved",
+    }
+    order, verdicts = ls.ranking(found, "generative", ["from scratch", "full fine-tuning", "last block"], 1000)
+    assert order == ["full fine-tuning", "last block", "from scratch"]  # lowest loss first
+    assert verdicts[("full fine-tuning", "from scratch")] == "better"
+    assert verdicts[("last block", "from scratch")] == "unresolved"
+
+
 def test_break_even_is_the_first_whole_number_of_tasks_that_costs_less(monkeypatch):
     monkeypatch.setattr(ls, "pretraining_record", lambda: {"train_flops": 16e12})
     found = _results({"from scratch": [3.0], "full fine-tuning": [2.0]}, {"from scratch": [0.5], "n-grams": [0.6]})

@@ -403,6 +403,28 @@ def test_the_expected_type_is_named(capsys):
     _says(capsys, "the answer is a number")
 
 
+def test_check_prediction_scores_only_the_pairs_the_seeds_resolve(capsys):
+    measured = ["fine-tuning", "n-grams", "from scratch"]  # best first, by mean
+    noise = dict.fromkeys([("fine-tuning", "n-grams"), ("fine-tuning", "from scratch"), ("n-grams", "from scratch")],
+                          "unresolved")  # fmt: skip
+    assert checks.check_prediction(measured, measured, noise) is True
+    out = capsys.readouterr().out
+    assert "none of the 3 pairs is resolved" in out and "within noise" in out and "You placed" not in out
+    assert checks.check_prediction(measured[::-1], measured, noise) is True  # nothing resolved, nothing reversed
+    _says(capsys, "none of the 3 pairs is resolved")
+    one = {**noise, ("n-grams", "from scratch"): "better"}
+    assert checks.check_prediction(["n-grams", "from scratch", "fine-tuning"], measured, one) is True
+    _says(capsys, "1 of the 3 pairs is resolved (n-grams ahead of from scratch)", "agrees with all of them",
+          "The other 2 pairs are within noise")  # fmt: skip
+    assert checks.check_prediction(["from scratch", "fine-tuning", "n-grams"], measured, one) is False
+    _says(capsys, "your order puts from scratch above n-grams")
+    flipped = {**noise, ("fine-tuning", "from scratch"): "worse"}  # measured below on the mean, ahead seed by seed
+    assert checks.check_prediction(measured, measured, flipped) is False
+    _says(capsys, "from scratch ahead of fine-tuning", "your order puts fine-tuning above from scratch")
+    assert checks.check_prediction(measured, measured) is True  # without verdicts, every place counts
+    _says(capsys, "You placed 3 of 3 where they landed")
+
+
 def test_numbers_from_numpy_and_torch_are_numbers():
     assert checks.check_parameter_count(np.int64(352)) is True
     assert checks.check_parameter_count(torch.tensor(352)) is True
