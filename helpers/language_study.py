@@ -30,7 +30,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from helpers import cost, gpt, language, results, text
-from helpers.core import RESULTS_DIR
+from helpers.core import REPO_DIR, RESULTS_DIR
 from helpers.trials import ExperimentError
 
 VERSIONS = {"generative": 1, "classification": 2}  # bump a task's number when a change alters its results
@@ -375,6 +375,31 @@ def pretraining_record(path: Path = language.LM_CHECKPOINT) -> dict:
             " or rebuild it with `make pretrain-lm`."
         )
     return json.loads(record.read_text())
+
+
+def where_measured(record: dict, path: Path = language.LM_CHECKPOINT) -> str:
+    """Where and when the pretraining record was measured, as a phrase: not here, unless you ran make pretrain-lm."""
+    machine, shown = record["machine"], path.with_suffix(".json").resolve()
+    shown = shown.relative_to(REPO_DIR) if shown.is_relative_to(REPO_DIR) else shown
+    return (
+        f"on {machine['cpu_count']} cores ({machine['processor']} {machine['system'].split()[0]}, torch "
+        f"{machine['torch']}) on {record['date']}, when make pretrain-lm built the shipped checkpoint (its record: "
+        f"{shown.as_posix()})"
+    )
+
+
+def pretraining_cost_note(record: dict, live_fine_tuning_flops: float) -> str:
+    """Markdown: pretraining's FLOPs and recorded seconds against one live fine-tuning, and how to read the ledger."""
+    return (
+        f"Pretraining cost {record['train_flops']:.3g} FLOPs, about "
+        f"{record['train_flops'] / live_fine_tuning_flops:.0f} times the live full fine-tuning of section 6; it "
+        f"took {record['train_seconds']:.0f} s of training {where_measured(record)}. The break-even column says "
+        "after how many tasks pretraining once plus fine-tuning each costs fewer FLOPs than training each from "
+        "scratch; 'never' means fine-tuning a task costs no less than training it from scratch at the chosen "
+        "recipes, so pretraining buys quality, not compute. In practice nobody pays for the pretraining of a large "
+        "model per task: it is done once, by someone else, and shared, which is the amortisation of 05 taken to "
+        "its limit."
+    )
 
 
 def ledger(found: LanguageResults, task: str, budget: int, approach: str, amortise_over: int = 10) -> pd.DataFrame:

@@ -354,6 +354,19 @@ def test_ranking_orders_by_mean_and_gives_each_pair_its_verdict_seed_by_seed():
     assert verdicts[("last block", "from scratch")] == "unresolved"
 
 
+def test_the_pretraining_record_is_said_to_be_measured_where_and_when_it_was():
+    machine = {"cpu_count": 8, "processor": "arm64", "system": "Darwin 23.1.0", "torch": "2.9.0"}
+    record = {"machine": machine, "date": "2030-01-02", "train_flops": 4e12, "train_seconds": 61.4}
+    phrase = ls.where_measured(record)
+    assert phrase == (
+        "on 8 cores (arm64 Darwin, torch 2.9.0) on 2030-01-02, when make pretrain-lm built the shipped checkpoint "
+        "(its record: checkpoints/tiny_gpt_austen.json)"
+    )
+    note = ls.pretraining_cost_note(record, live_fine_tuning_flops=1e11)
+    assert note.startswith("Pretraining cost 4e+12 FLOPs, about 40 times the live full fine-tuning")
+    assert f"took 61 s of training {phrase}." in note and "here" not in note
+
+
 def test_break_even_is_the_first_whole_number_of_tasks_that_costs_less(monkeypatch):
     monkeypatch.setattr(ls, "pretraining_record", lambda: {"train_flops": 16e12})
     found = _results({"from scratch": [3.0], "full fine-tuning": [2.0]}, {"from scratch": [0.5], "n-grams": [0.6]})
