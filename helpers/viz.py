@@ -115,6 +115,73 @@ class LiveHistoryPlot:
         plt.close(fig)  # drawn once into the output; do not show it again at the end of the cell
 
 
+# --- what a learning curve shows, in sentences computed from its rows --------------------------------
+
+
+def _steps(rows: list[dict]) -> str:
+    """History points as prose: "step 23", "steps 23 and 46", "steps 23, 46 and 69"."""
+    steps = [str(row["step"]) for row in rows]
+    return f"step {steps[0]}" if len(steps) == 1 else f"steps {', '.join(steps[:-1])} and {steps[-1]}"
+
+
+def _halves(history: History | list[dict], chance: float) -> tuple[dict, dict, float, float]:
+    """(the halfway row, the last row, held-out points gained in the first half, in the second)."""
+    rows = _rows(history)
+    halfway, last = rows[len(rows) // 2 - 1], rows[-1]  # with about 10 history points, the 5th is halfway
+    return halfway, last, 100 * (halfway["val_acc"] - chance), 100 * (last["val_acc"] - halfway["val_acc"])
+
+
+def describe_learning_curve(history: History | list[dict], chance: float):
+    """Markdown: where the blue training accuracy sits against the orange held-out one, and what each half of
+    the run added to held-out accuracy (from `chance`, the accuracy of a guess), as this run's rows say."""
+    from IPython.display import Markdown
+
+    rows = _rows(history)
+    above = [row for row in rows if row["train_acc"] > row["val_acc"]]
+    if not above:
+        crossing = "The orange held-out accuracy is at or above the blue training accuracy at every point."
+    elif len(above) == len(rows):
+        crossing = "The blue training accuracy is above the orange held-out one at every point."
+    elif above == rows[: len(above)]:
+        crossing = (
+            f"The blue training accuracy is above the orange held-out one at first ({_steps(above)}); "
+            f"from step {rows[len(above)]['step']} on, orange is at or above blue."
+        )
+    else:
+        crossing = f"The blue training accuracy is above the orange held-out one at {_steps(above)}, not elsewhere."
+    halfway, last, first, second = _halves(rows, chance)
+    gain = first + second
+    halves = (
+        f"Held-out accuracy went from chance ({chance:.1%}) to {halfway['val_acc']:.1%} at step {halfway['step']}, "
+        f"halfway, and to {last['val_acc']:.1%} at step {last['step']}: the first half added {first:.1f} points, "
+        f"the second half {second:+.1f}."
+    )
+    if gain <= 0 or second <= 0:
+        verdict = "The second half, with its falling learning rate, added nothing to held-out accuracy."
+    elif second / gain < 0.15:
+        verdict = (
+            "Most of the learning happened in the first half; the second, with its falling learning rate, polished."
+        )
+    else:
+        verdict = (
+            f"The second half, with its falling learning rate, did more than polish: it brought {second / gain:.0%} "
+            "of the gain."
+        )
+    return Markdown(f"**In this run.** {crossing} {halves} {verdict}")
+
+
+def summarise_learning_curve(history: History | list[dict], chance: float):
+    """Markdown, one bullet for a summary: held-out accuracy at half the run and at its end, from `chance`."""
+    from IPython.display import Markdown
+
+    halfway, last, first, second = _halves(history, chance)
+    return Markdown(
+        f"- Held-out accuracy went from chance ({chance:.1%}) to {halfway['val_acc']:.1%} in the first "
+        f"half of the run and to {last['val_acc']:.1%} by its end: {first:.1f} points in the first half, "
+        f"{second:+.1f} in the second."
+    )
+
+
 def show_filters(model: nn.Module, columns: int = 8) -> plt.Figure:
     """The first convolution's 3x3 kernels as a grid; purple is negative, orange positive."""
     weight = model.backbone.block1.conv.weight.detach().cpu()  # (C_out, C_in, 3, 3)

@@ -93,6 +93,33 @@ def test_live_history_plot_keeps_rows():
     assert live.rows == ROWS and live.handle is not None
 
 
+def curve(train: list[float], val: list[float]) -> list[dict]:
+    """History rows at steps 10, 20, ... with these training and held-out accuracies."""
+    return [{"step": 10 * (i + 1), "train_acc": t, "val_acc": v} for i, (t, v) in enumerate(zip(train, val))]
+
+
+def test_the_learning_curve_is_described_as_its_rows_say():
+    # blue above orange for the first three points, as in notebook 01's classroom run; the second half adds a lot
+    rows = curve(
+        [0.05, 0.15, 0.28, 0.47, 0.57, 0.68, 0.74, 0.78, 0.80, 0.82], [0.04, 0.06, 0.19, 0.48, 0.61] + [0.84] * 5
+    )
+    text = viz.describe_learning_curve(rows, chance=0.03).data
+    assert "above the orange held-out one at first (steps 10, 20 and 30); from step 40 on, orange" in text
+    assert "61.0% at step 50, halfway, and to 84.0% at step 100" in text
+    assert "first half added 58.0 points, the second half +23.0" in text and "did more than polish" in text
+    assert (
+        "to 61.0% in the first half of the run and to 84.0% by its end"
+        in viz.summarise_learning_curve(rows, chance=0.03).data
+    )
+    orange_above = viz.describe_learning_curve(curve([0.1, 0.5, 0.7, 0.8], [0.2, 0.75, 0.79, 0.8]), 0.1).data
+    assert "orange held-out accuracy is at or above the blue training accuracy at every point" in orange_above
+    assert "polished" in orange_above and "did more than polish" not in orange_above
+    blue_above = viz.describe_learning_curve(curve([0.5, 0.7, 0.7, 0.8], [0.4, 0.6, 0.55, 0.55]), 0.1).data
+    assert "above the orange held-out one at every point" in blue_above and "added nothing" in blue_above
+    mixed = viz.describe_learning_curve(curve([0.5, 0.4, 0.7, 0.8], [0.4, 0.5, 0.6, 0.9]), 0.1).data
+    assert "at steps 10 and 30, not elsewhere" in mixed
+
+
 # --- the comparison plots (notebooks 02-05) ------------------------------------------------
 
 
