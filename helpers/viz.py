@@ -275,6 +275,24 @@ def show_grid(dataset: Dataset, title: str, classes: Sequence[str] | None = None
     return fig
 
 
+def show_examples(dataset: Dataset, title: str, columns: int = 10) -> plt.Figure:
+    """Every image of a small dataset, in class order, `columns` to a row, each titled with its class."""
+    columns = min(columns, len(dataset))
+    rows = math.ceil(len(dataset) / columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(columns * 0.9, rows * 1.05 + 0.45), squeeze=False)
+    order = torch.argsort(dataset.labels, stable=True)  # (N,) the images of class 0 first
+    for i, ax in enumerate(axes.flat):
+        ax.set_xticks([]), ax.set_yticks([])
+        if i < len(order):
+            ax.imshow(_pixels(dataset.images[order[i]]), cmap="gray", vmin=0, vmax=255)
+            ax.set_title(f"'{dataset.classes[dataset.labels[order[i]]]}'", fontsize=10)
+        else:  # only the last row can be short
+            ax.axis("off")
+    fig.suptitle(title, fontsize=12)
+    fig.tight_layout()
+    return fig
+
+
 def _pixels(image):
     """A (28, 28) uint8 image as a NumPy array, whatever it came as."""
     return torch.as_tensor(image).cpu().numpy()

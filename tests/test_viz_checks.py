@@ -204,6 +204,18 @@ def test_embeddings_grid_and_neighbours(image):
     _assert_readable(fig)
 
 
+def test_show_examples_draws_every_image_once_without_empty_rows(image):
+    ten = data.Dataset(image.repeat(10, 1, 1), torch.arange(9, -1, -1), tuple("0123456789"))  # one per class
+    fig = viz.show_examples(ten, "one label per class")
+    assert len(fig.axes) == 10 and all(ax.images for ax in fig.axes)  # one row of ten, none empty
+    assert [ax.get_title() for ax in fig.axes] == [f"'{d}'" for d in "0123456789"]  # in class order
+    _assert_readable(fig)
+    twelve = data.Dataset(image.repeat(12, 1, 1), torch.arange(12) % 4, tuple("abcd"))
+    fig = viz.show_examples(twelve, "three per class", columns=5)
+    assert len(fig.axes) == 15 and sum(bool(ax.images) for ax in fig.axes) == 12  # only the last row is short
+    _assert_readable(fig)
+
+
 # --- the checks ------------------------------------------------------------------------------------
 # Each check is tested against a reference (a hand count, PyTorch's own count, the summary table), and
 # each wrong answer against the hint that names its mistake, so a check that accepts anything fails.
