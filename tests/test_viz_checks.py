@@ -521,10 +521,19 @@ def test_check_block2_features_and_unfreeze_top_against_the_helpers(capsys):
     for slip, says in [
         (lambda m, x: block2(m, x, pool=False), "still maps"),
         (lambda m, x: block2(m, x, stop=3), "stop after block2"),
+        (lambda m, x: block2(m, x, stop=3, pool=False), "stop after block2"),
+        (lambda m, x: block2(m, x, stop=1), "Run block2 on it too"),
         (lambda m, x: block2(m, x, mode="train"), "training-mode"),
+        # stopped after block2, as asked, but did not average each map to one number:
+        (lambda m, x: block2(m, x, pool=False).flatten(1), "flattens block2's maps"),
+        (lambda m, x: block2(m, x, pool=False).mean(dim=2), "mean over dims 2 and 3"),
+        (lambda m, x: block2(m, x, pool=False).mean(dim=1), "averages over the channels"),
+        (lambda m, x: torch.nn.functional.adaptive_avg_pool2d(block2(m, x, pool=False), 1), ".flatten(1)"),
     ]:
         assert checks.check_block2_features(slip) is False
-        _says(capsys, says)
+        out = capsys.readouterr().out
+        assert says in out, out
+        assert "stop after block2" not in out or says == "stop after block2", out  # only when it ran on
 
     def top(model, k):
         names = model.block_names()
