@@ -384,8 +384,12 @@ def plot_data_efficiency(
     approaches: Sequence[str] | None = None,
     title: str = "Accuracy against labels per class",
     ax: plt.Axes | None = None,
+    labels: dict[str, str] | None = None,
 ) -> plt.Figure:
-    """Test accuracy (mean over seeds, band = 95% interval of the mean) against labels per class, log scale."""
+    """Test accuracy (mean over seeds, band = 95% interval of the mean) against labels per class, log scale.
+
+    labels: a legend name for any approach whose table name needs saying more ({"linear probe": "..."}).
+    """
     fig = None
     if ax is None:
         fig, ax = plt.subplots(figsize=(7.5, 4.4), constrained_layout=True)
@@ -398,7 +402,8 @@ def plot_data_efficiency(
         seeds = (
             f"{rows['seeds'].min()}" if rows["seeds"].nunique() == 1 else f"{rows['seeds'].min()}-{rows['seeds'].max()}"
         )
-        ax.plot(x, mean, linestyle=line, marker=marker, color=colour, label=f"{approach} ({seeds} seeds)")
+        name = (labels or {}).get(approach, approach)
+        ax.plot(x, mean, linestyle=line, marker=marker, color=colour, label=f"{name} ({seeds} seeds)")
         ax.fill_between(x, low, high, color=colour, alpha=0.15, linewidth=0)
     ticks = sorted(set(images_per_class(summary)))
     ax.set_xscale("log")

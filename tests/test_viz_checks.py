@@ -164,6 +164,10 @@ def test_data_efficiency_plot_has_one_line_and_band_per_approach(summary):
     assert [t.get_text() for t in ax.get_xticklabels()][-1].startswith("all")
     assert len(ax.get_legend().get_texts()) == 3
     plt.close(fig)
+    fig = viz.plot_data_efficiency(summary, labels={"logistic regression": "logistic regression on pixels"})
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert "logistic regression on pixels (5 seeds)" in legend and "fine-tune (5 seeds)" in legend
+    plt.close(fig)
 
 
 def test_accuracy_vs_compute_adds_the_pretraining_share(summary):
