@@ -241,13 +241,6 @@ def test_one_seed_has_no_interval_rather_than_a_made_up_one():
     assert mean == 0.8 and math.isnan(low) and math.isnan(high)
 
 
-def test_a_rerun_verdict_says_identical_only_when_it_is_and_counts_the_digits_otherwise():
-    assert "Identical" in results.rerun_verdict(0.5539, 0.5539, 899).data
-    differs = results.rerun_verdict(0.5539, 0.5517, 899).data  # 02's live run on a machine other than the cache's
-    assert "differ" in differs and "0.22 points, 2 of the 899 test digits" in differs and "Identical" not in differs
-    assert "not compared" in results.rerun_verdict(0.5539, 0.30, 899, smoke=True).data
-
-
 def test_cost_to_reach_stops_at_the_first_curve_point_on_target():
     curve = [[10, 0.3, 0.1], [20, 0.6, 0.2], [30, 0.5, 0.3], [40, 0.8, 0.4]]
     row = _row("LP-FT", 1, 0, 1e-3, 0.8, curve=curve) | {"prep_flops": 7, "flops_per_step": 2.0}
@@ -330,3 +323,10 @@ def test_formatted_tables_read_as_text_and_keep_their_other_columns():
     assert list(shown.accuracy) == ["50.0%", ""] and list(shown.train_flops) == ["1.50e+12", "2.00e+09"]
     assert list(shown.approach) == ["a", "b"] and "Styler" not in repr(shown)
     assert table.accuracy.iloc[0] == 0.5  # the original is untouched
+
+
+def test_a_rerun_verdict_says_identical_only_when_it_is_and_counts_the_digits_otherwise():
+    assert "Identical" in results.rerun_verdict(0.5539, 0.5539, 899).data
+    differs = results.rerun_verdict(0.5539, 0.5517, 899).data  # 02's live run on a machine other than the cache's
+    assert "differ" in differs and "0.22 points, 2 of the 899 test digits" in differs and "Identical" not in differs
+    assert "not compared" in results.rerun_verdict(0.5539, 0.30, 899, smoke=True).data
