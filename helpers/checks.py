@@ -682,14 +682,30 @@ def check_block2_features(function: object) -> bool:
     if result.shape == maps.shape:
         return _report(False, f"shape {tuple(result.shape)}: still maps.", "average each channel over its 7x7 map.")
     if result.shape != expected.shape:
-        return _report(
-            False, f"shape {tuple(result.shape)}, not {tuple(expected.shape)}.", "stop after block2: 64 channels."
-        )
+        hint = _block2_shape_hint(tuple(result.shape), channels=maps.shape[1], side=maps.shape[-1])
+        return _report(False, f"shape {tuple(result.shape)}, not {tuple(expected.shape)}.", hint)
     if torch.allclose(result, expected, atol=1e-5):
         return _report(True, "64 numbers per image: what block2 sees, averaged over the map, in eval mode.")
     if torch.allclose(result, in_train_mode, atol=1e-5):
         return _report(False, "those are training-mode features.", "call model.eval() first, as extract_features does.")
     return _report(False, "those are not block2's channel averages.", _BLOCK2_HINT)
+
+
+def _block2_shape_hint(shape: tuple[int, ...], channels: int, side: int) -> str:
+    """What a wrong shape says about the mistake: block2's maps are (N, channels, side, side)."""
+    if len(shape) == 2 and shape[1] == channels * side * side:
+        return f"that flattens block2's maps ({shape[1]:,} numbers an image); average each {side}x{side} map instead."
+    if len(shape) == 3 and shape[1:] == (side, side):
+        return "that averages over the channels (dim 1); average over each channel's map instead (dims 2 and 3)."
+    if len(shape) > 2 and shape[1] == channels and all(size == 1 for size in shape[2:]):
+        return f"averaged, but the map's 1x1 is still there: return shape (N, {channels}), e.g. with .flatten(1)."
+    if len(shape) > 2 and shape[1] == channels:
+        return f"block2's {channels} channels, but not averaged over the whole map: take the mean over dims 2 and 3."
+    if len(shape) >= 2 and shape[1] > channels:
+        return f"those are {shape[1]} channels, block3's: stop after block2, which has {channels}."
+    if len(shape) >= 2 and shape[1] < channels:
+        return f"{shape[1]} channels: that is block1's output. Run block2 on it too."
+    return f"return one number per channel of block2 for each image: shape (N, {channels})."
 
 
 _BLOCK2_HINT = (

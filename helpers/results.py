@@ -483,6 +483,22 @@ def rerun(row: pd.Series | dict) -> dict:
     return trials.run_trial(Trial(**fields))
 
 
+def rerun_verdict(cached: float, live: float, num_test: int, smoke: bool = False):
+    """Markdown: whether a live run reproduced a cached trial's test accuracy, and if not, by how many digits."""
+    from IPython.display import Markdown  # only notebooks show it; the report stays plain text
+
+    if smoke:
+        return Markdown("Smoke run: fewer steps than the cached trial, so the two are not compared.")
+    if live == cached:
+        return Markdown("**Identical**: on this machine the live run reproduces the cached trial exactly.")
+    digits = round(abs(live - cached) * num_test)
+    return Markdown(
+        f"**They differ** by {100 * abs(live - cached):.2f} points, {digits} of the {num_test} test digits: "
+        "the same trial, its sums rounded differently here than on the machine that built the cache (another "
+        "processor, device or library version can do that)."
+    )
+
+
 # --- the report ---------------------------------------------------------------------------------------
 
 

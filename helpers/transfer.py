@@ -20,6 +20,7 @@ from torch import nn
 from helpers.checkpoint import SOURCE_CHECKPOINT, load_checkpoint
 from helpers.core import Dataset
 from helpers.cost import flops_per_step
+from helpers.data import to_float
 from helpers.models import CNN
 from helpers.train import History, TrainConfig, fit, predict
 
@@ -112,6 +113,19 @@ def param_groups(model: CNN, head_lr: float, decay: float = 1.0) -> list[dict]:
 def extract_features(model: CNN, images: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
     """Backbone features (N, feature_dim) of uint8 images (N, 28, 28), in eval mode, returned on the CPU."""
     return predict(model.backbone, images, batch_size=batch_size)
+
+
+@torch.no_grad()
+def block_features(model: CNN, images: torch.Tensor, block: str) -> torch.Tensor:
+    """(N, channels) features after `block`: each channel's map averaged to one number, in eval mode, on the CPU."""
+    names = _blocks(model, [block])  # checks the name
+    model.eval()  # BatchNorm's running statistics, as at prediction time
+    x = to_float(images.to(next(model.parameters()).device))  # (N, 1, 28, 28)
+    for name in model.block_names():  # the blocks in order, stopping after `block`
+        x = model.backbone.get_submodule(name)(x)
+        if name == names[0]:
+            break
+    return x.mean(dim=(2, 3)).float().cpu()  # (N, C, h, w) -> (N, C)
 
 
 def nearest_neighbours(queries: torch.Tensor, gallery: torch.Tensor, k: int = 5) -> tuple[torch.Tensor, torch.Tensor]:

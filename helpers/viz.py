@@ -115,6 +115,73 @@ class LiveHistoryPlot:
         plt.close(fig)  # drawn once into the output; do not show it again at the end of the cell
 
 
+# --- what a learning curve shows, in sentences computed from its rows --------------------------------
+
+
+def _steps(rows: list[dict]) -> str:
+    """History points as prose: "step 23", "steps 23 and 46", "steps 23, 46 and 69"."""
+    steps = [str(row["step"]) for row in rows]
+    return f"step {steps[0]}" if len(steps) == 1 else f"steps {', '.join(steps[:-1])} and {steps[-1]}"
+
+
+def _halves(history: History | list[dict], chance: float) -> tuple[dict, dict, float, float]:
+    """(the halfway row, the last row, held-out points gained in the first half, in the second)."""
+    rows = _rows(history)
+    halfway, last = rows[len(rows) // 2 - 1], rows[-1]  # with about 10 history points, the 5th is halfway
+    return halfway, last, 100 * (halfway["val_acc"] - chance), 100 * (last["val_acc"] - halfway["val_acc"])
+
+
+def describe_learning_curve(history: History | list[dict], chance: float):
+    """Markdown: where the blue training accuracy sits against the orange held-out one, and what each half of
+    the run added to held-out accuracy (from `chance`, the accuracy of a guess), as this run's rows say."""
+    from IPython.display import Markdown
+
+    rows = _rows(history)
+    above = [row for row in rows if row["train_acc"] > row["val_acc"]]
+    if not above:
+        crossing = "The orange held-out accuracy is at or above the blue training accuracy at every point."
+    elif len(above) == len(rows):
+        crossing = "The blue training accuracy is above the orange held-out one at every point."
+    elif above == rows[: len(above)]:
+        crossing = (
+            f"The blue training accuracy is above the orange held-out one at first ({_steps(above)}); "
+            f"from step {rows[len(above)]['step']} on, orange is at or above blue."
+        )
+    else:
+        crossing = f"The blue training accuracy is above the orange held-out one at {_steps(above)}, not elsewhere."
+    halfway, last, first, second = _halves(rows, chance)
+    gain = first + second
+    halves = (
+        f"Held-out accuracy went from chance ({chance:.1%}) to {halfway['val_acc']:.1%} at step {halfway['step']}, "
+        f"halfway, and to {last['val_acc']:.1%} at step {last['step']}: the first half added {first:.1f} points, "
+        f"the second half {second:+.1f}."
+    )
+    if gain <= 0 or second <= 0:
+        verdict = "The second half, with its falling learning rate, added nothing to held-out accuracy."
+    elif second / gain < 0.15:
+        verdict = (
+            "Most of the learning happened in the first half; the second, with its falling learning rate, polished."
+        )
+    else:
+        verdict = (
+            f"The second half, with its falling learning rate, did more than polish: it brought {second / gain:.0%} "
+            "of the gain."
+        )
+    return Markdown(f"**In this run.** {crossing} {halves} {verdict}")
+
+
+def summarise_learning_curve(history: History | list[dict], chance: float):
+    """Markdown, one bullet for a summary: held-out accuracy at half the run and at its end, from `chance`."""
+    from IPython.display import Markdown
+
+    halfway, last, first, second = _halves(history, chance)
+    return Markdown(
+        f"- Held-out accuracy went from chance ({chance:.1%}) to {halfway['val_acc']:.1%} in the first "
+        f"half of the run and to {last['val_acc']:.1%} by its end: {first:.1f} points in the first half, "
+        f"{second:+.1f} in the second."
+    )
+
+
 def show_filters(model: nn.Module, columns: int = 8) -> plt.Figure:
     """The first convolution's 3x3 kernels as a grid; purple is negative, orange positive."""
     weight = model.backbone.block1.conv.weight.detach().cpu()  # (C_out, C_in, 3, 3)
@@ -208,6 +275,24 @@ def show_grid(dataset: Dataset, title: str, classes: Sequence[str] | None = None
     return fig
 
 
+def show_examples(dataset: Dataset, title: str, columns: int = 10) -> plt.Figure:
+    """Every image of a small dataset, in class order, `columns` to a row, each titled with its class."""
+    columns = min(columns, len(dataset))
+    rows = math.ceil(len(dataset) / columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(columns * 0.9, rows * 1.05 + 0.45), squeeze=False)
+    order = torch.argsort(dataset.labels, stable=True)  # (N,) the images of class 0 first
+    for i, ax in enumerate(axes.flat):
+        ax.set_xticks([]), ax.set_yticks([])
+        if i < len(order):
+            ax.imshow(_pixels(dataset.images[order[i]]), cmap="gray", vmin=0, vmax=255)
+            ax.set_title(f"'{dataset.classes[dataset.labels[order[i]]]}'", fontsize=10)
+        else:  # only the last row can be short
+            ax.axis("off")
+    fig.suptitle(title, fontsize=12)
+    fig.tight_layout()
+    return fig
+
+
 def _pixels(image):
     """A (28, 28) uint8 image as a NumPy array, whatever it came as."""
     return torch.as_tensor(image).cpu().numpy()
@@ -252,7 +337,7 @@ def show_neighbours(query: torch.Tensor, rows: dict, suptitle: str = "Nearest ne
         axes_row[0].set_ylabel(title, rotation=0, ha="right", va="center", fontsize=10)
         for ax, image, label, sim in zip(axes_row[1:], images, labels, similarity):
             ax.imshow(_pixels(image), cmap="gray", vmin=0, vmax=255)
-            ax.set_title(f"'{label}' ({sim:.2f})", fontsize=9)
+            ax.set_title(f"'{label}' ({sim:.3f})", fontsize=9)  # 3 decimals: nearly equal vectors score 0.99x
         for ax in axes_row:
             ax.set_xticks([]), ax.set_yticks([])
     fig.suptitle(suptitle + "  (label, cosine similarity)")
@@ -299,8 +384,12 @@ def plot_data_efficiency(
     approaches: Sequence[str] | None = None,
     title: str = "Accuracy against labels per class",
     ax: plt.Axes | None = None,
+    labels: dict[str, str] | None = None,
 ) -> plt.Figure:
-    """Test accuracy (mean over seeds, band = 95% interval of the mean) against labels per class, log scale."""
+    """Test accuracy (mean over seeds, band = 95% interval of the mean) against labels per class, log scale.
+
+    labels: a legend name for any approach whose table name needs saying more ({"linear probe": "..."}).
+    """
     fig = None
     if ax is None:
         fig, ax = plt.subplots(figsize=(7.5, 4.4), constrained_layout=True)
@@ -313,7 +402,8 @@ def plot_data_efficiency(
         seeds = (
             f"{rows['seeds'].min()}" if rows["seeds"].nunique() == 1 else f"{rows['seeds'].min()}-{rows['seeds'].max()}"
         )
-        ax.plot(x, mean, linestyle=line, marker=marker, color=colour, label=f"{approach} ({seeds} seeds)")
+        name = (labels or {}).get(approach, approach)
+        ax.plot(x, mean, linestyle=line, marker=marker, color=colour, label=f"{name} ({seeds} seeds)")
         ax.fill_between(x, low, high, color=colour, alpha=0.15, linewidth=0)
     ticks = sorted(set(images_per_class(summary)))
     ax.set_xscale("log")

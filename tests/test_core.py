@@ -176,6 +176,24 @@ def test_linear_probe_freezes_the_backbone_and_fits_its_features(method):
         torch.testing.assert_close(train.predict(model, train_set.images), reference(features), atol=1e-4, rtol=0)
 
 
+def test_block_features_average_each_block_in_eval_mode_and_the_last_equals_extract_features():
+    model = models.make_model(TINY, seed=0)
+    for module in model.modules():
+        if isinstance(module, nn.BatchNorm2d):  # as after training, so that eval and train modes differ
+            module.running_mean.uniform_(-1, 1)
+            module.running_var.uniform_(0.5, 2)
+    images = tiny_dataset(n=6).images
+    model.eval()
+    with torch.no_grad():
+        block1 = model.backbone.block1(data.to_float(images))  # (6, 4, 14, 14)
+    torch.testing.assert_close(transfer.block_features(model.train(), images, "block1"), block1.mean(dim=(2, 3)))
+    assert not model.training  # scored as at prediction time
+    last = transfer.block_features(model, images, "block2")  # TINY has 2 blocks: the backbone's own features
+    torch.testing.assert_close(last, transfer.extract_features(model, images), atol=1e-6, rtol=1e-5)
+    with pytest.raises(ValueError, match="Unknown block"):
+        transfer.block_features(model, images, "block3")
+
+
 # --- determinism and training ---------------------------------------------------------------
 
 

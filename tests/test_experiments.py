@@ -365,3 +365,10 @@ def test_formatted_tables_read_as_text_and_keep_their_other_columns():
     assert list(shown.accuracy) == ["50.0%", ""] and list(shown.train_flops) == ["1.50e+12", "2.00e+09"]
     assert list(shown.approach) == ["a", "b"] and "Styler" not in repr(shown)
     assert table.accuracy.iloc[0] == 0.5  # the original is untouched
+
+
+def test_a_rerun_verdict_says_identical_only_when_it_is_and_counts_the_digits_otherwise():
+    assert "Identical" in results.rerun_verdict(0.5539, 0.5539, 899).data
+    differs = results.rerun_verdict(0.5539, 0.5517, 899).data  # 02's live run on a machine other than the cache's
+    assert "differ" in differs and "0.22 points, 2 of the 899 test digits" in differs and "Identical" not in differs
+    assert "not compared" in results.rerun_verdict(0.5539, 0.30, 899, smoke=True).data

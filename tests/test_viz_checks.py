@@ -93,6 +93,33 @@ def test_live_history_plot_keeps_rows():
     assert live.rows == ROWS and live.handle is not None
 
 
+def curve(train: list[float], val: list[float]) -> list[dict]:
+    """History rows at steps 10, 20, ... with these training and held-out accuracies."""
+    return [{"step": 10 * (i + 1), "train_acc": t, "val_acc": v} for i, (t, v) in enumerate(zip(train, val))]
+
+
+def test_the_learning_curve_is_described_as_its_rows_say():
+    # blue above orange for the first three points, as in notebook 01's classroom run; the second half adds a lot
+    rows = curve(
+        [0.05, 0.15, 0.28, 0.47, 0.57, 0.68, 0.74, 0.78, 0.80, 0.82], [0.04, 0.06, 0.19, 0.48, 0.61] + [0.84] * 5
+    )
+    text = viz.describe_learning_curve(rows, chance=0.03).data
+    assert "above the orange held-out one at first (steps 10, 20 and 30); from step 40 on, orange" in text
+    assert "61.0% at step 50, halfway, and to 84.0% at step 100" in text
+    assert "first half added 58.0 points, the second half +23.0" in text and "did more than polish" in text
+    assert (
+        "to 61.0% in the first half of the run and to 84.0% by its end"
+        in viz.summarise_learning_curve(rows, chance=0.03).data
+    )
+    orange_above = viz.describe_learning_curve(curve([0.1, 0.5, 0.7, 0.8], [0.2, 0.75, 0.79, 0.8]), 0.1).data
+    assert "orange held-out accuracy is at or above the blue training accuracy at every point" in orange_above
+    assert "polished" in orange_above and "did more than polish" not in orange_above
+    blue_above = viz.describe_learning_curve(curve([0.5, 0.7, 0.7, 0.8], [0.4, 0.6, 0.55, 0.55]), 0.1).data
+    assert "above the orange held-out one at every point" in blue_above and "added nothing" in blue_above
+    mixed = viz.describe_learning_curve(curve([0.5, 0.4, 0.7, 0.8], [0.4, 0.5, 0.6, 0.9]), 0.1).data
+    assert "at steps 10 and 30, not elsewhere" in mixed
+
+
 # --- the comparison plots (notebooks 02-05) ------------------------------------------------
 
 
@@ -137,6 +164,10 @@ def test_data_efficiency_plot_has_one_line_and_band_per_approach(summary):
     assert [t.get_text() for t in ax.get_xticklabels()][-1].startswith("all")
     assert len(ax.get_legend().get_texts()) == 3
     plt.close(fig)
+    fig = viz.plot_data_efficiency(summary, labels={"logistic regression": "logistic regression on pixels"})
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert "logistic regression on pixels (5 seeds)" in legend and "fine-tune (5 seeds)" in legend
+    plt.close(fig)
 
 
 def test_accuracy_vs_compute_adds_the_pretraining_share(summary):
@@ -174,6 +205,18 @@ def test_embeddings_grid_and_neighbours(image):
     _assert_readable(fig)
     fig = viz.show_neighbours(image, {"pixels": ([image, image], ["1", "2"], [0.9, 0.8])})
     assert len(fig.axes) == 3
+    _assert_readable(fig)
+
+
+def test_show_examples_draws_every_image_once_without_empty_rows(image):
+    ten = data.Dataset(image.repeat(10, 1, 1), torch.arange(9, -1, -1), tuple("0123456789"))  # one per class
+    fig = viz.show_examples(ten, "one label per class")
+    assert len(fig.axes) == 10 and all(ax.images for ax in fig.axes)  # one row of ten, none empty
+    assert [ax.get_title() for ax in fig.axes] == [f"'{d}'" for d in "0123456789"]  # in class order
+    _assert_readable(fig)
+    twelve = data.Dataset(image.repeat(12, 1, 1), torch.arange(12) % 4, tuple("abcd"))
+    fig = viz.show_examples(twelve, "three per class", columns=5)
+    assert len(fig.axes) == 15 and sum(bool(ax.images) for ax in fig.axes) == 12  # only the last row is short
     _assert_readable(fig)
 
 
@@ -518,10 +561,19 @@ def test_check_block2_features_and_unfreeze_top_against_the_helpers(capsys):
     for slip, says in [
         (lambda m, x: block2(m, x, pool=False), "still maps"),
         (lambda m, x: block2(m, x, stop=3), "stop after block2"),
+        (lambda m, x: block2(m, x, stop=3, pool=False), "stop after block2"),
+        (lambda m, x: block2(m, x, stop=1), "Run block2 on it too"),
         (lambda m, x: block2(m, x, mode="train"), "training-mode"),
+        # stopped after block2, as asked, but did not average each map to one number:
+        (lambda m, x: block2(m, x, pool=False).flatten(1), "flattens block2's maps"),
+        (lambda m, x: block2(m, x, pool=False).mean(dim=2), "mean over dims 2 and 3"),
+        (lambda m, x: block2(m, x, pool=False).mean(dim=1), "averages over the channels"),
+        (lambda m, x: torch.nn.functional.adaptive_avg_pool2d(block2(m, x, pool=False), 1), ".flatten(1)"),
     ]:
         assert checks.check_block2_features(slip) is False
-        _says(capsys, says)
+        out = capsys.readouterr().out
+        assert says in out, out
+        assert "stop after block2" not in out or says == "stop after block2", out  # only when it ran on
 
     def top(model, k):
         names = model.block_names()
