@@ -154,7 +154,7 @@ def describe_learning_curve(history: History | list[dict], chance: float):
     halves = (
         f"Held-out accuracy went from chance ({chance:.1%}) to {halfway['val_acc']:.1%} at step {halfway['step']}, "
         f"halfway, and to {last['val_acc']:.1%} at step {last['step']}: the first half added {first:.1f} points, "
-        f"the second half {second:+.1f}."
+        f"the second half {'added' if second >= 0 else 'lost'} {abs(second):.1f}."
     )
     if gain <= 0 or second <= 0:
         verdict = "The second half, with its falling learning rate, added nothing to held-out accuracy."

@@ -106,7 +106,7 @@ def test_the_learning_curve_is_described_as_its_rows_say():
     text = viz.describe_learning_curve(rows, chance=0.03).data
     assert "above the orange held-out one at first (steps 10, 20 and 30); from step 40 on, orange" in text
     assert "61.0% at step 50, halfway, and to 84.0% at step 100" in text
-    assert "first half added 58.0 points, the second half +23.0" in text and "did more than polish" in text
+    assert "first half added 58.0 points, the second half added 23.0." in text and "did more than polish" in text
     assert (
         "to 61.0% in the first half of the run and to 84.0% by its end"
         in viz.summarise_learning_curve(rows, chance=0.03).data
@@ -116,6 +116,7 @@ def test_the_learning_curve_is_described_as_its_rows_say():
     assert "polished" in orange_above and "did more than polish" not in orange_above
     blue_above = viz.describe_learning_curve(curve([0.5, 0.7, 0.7, 0.8], [0.4, 0.6, 0.55, 0.55]), 0.1).data
     assert "above the orange held-out one at every point" in blue_above and "added nothing" in blue_above
+    assert "the second half lost 5.0." in blue_above  # held-out 60% at halfway, 55% at the end
     mixed = viz.describe_learning_curve(curve([0.5, 0.4, 0.7, 0.8], [0.4, 0.5, 0.6, 0.9]), 0.1).data
     assert "at steps 10 and 30, not elsewhere" in mixed
 
