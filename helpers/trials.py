@@ -18,7 +18,6 @@ runs it and helpers/results.py reads it.
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -28,10 +27,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from helpers import checkpoint, cost, data, models, train, transfer
+from helpers import checkpoint, cost, data, experiment, models, train, transfer
 from helpers.checkpoint import SOURCE_CHECKPOINT
 from helpers.core import Dataset
 from helpers.data import ALL, label_text  # noqa: F401  (label_text: part of this module's vocabulary)
+from helpers.experiment import ExperimentError  # noqa: F401  (raised here; studies import it from here too)
 
 VERSION = 2  # bump when a change below alters results; old cache entries then stop matching
 
@@ -70,10 +70,6 @@ for _strategy in STRATEGIES:
 USES_PRETRAINING = ("linear probe", "fine-tune", "LP-FT")  # of APPROACHES (the STRATEGIES pretrain too)
 CNN_APPROACHES = ("from scratch", "fine-tune", "LP-FT")  # trained for STEPS optimiser steps
 TASKS = ("digits", "fashion", "shoes and bags")  # the third: notebook 06's negative transfer
-
-
-class ExperimentError(ValueError):
-    """A trial or a cache that cannot be used, with what to do about it."""
 
 
 def knob(approach: str) -> str:
@@ -122,8 +118,7 @@ class Trial:
         context = {k: v for k, v in dependencies().items() if k != "checkpoint"}
         if self.uses_pretraining:
             context["checkpoint"] = checkpoint_sha(source_path)
-        text = json.dumps({**asdict(self), **context}, sort_keys=True)
-        return hashlib.sha256(text.encode()).hexdigest()[:20]
+        return experiment.trial_key(self, **context)
 
 
 # --- the plan of the sweep ---------------------------------------------------------------------------

@@ -749,3 +749,112 @@ def plot_language_task(summary: pd.DataFrame, task: str, reference: float | None
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, title="bands: min to max over seeds", title_fontsize=8)
     return fig
+
+
+# --- notebook 08: released models against the miniature -------------------------------------------------
+
+MODEL_COLOURS = {  # the family of the model behind an approach: its colour in 08's plots
+    "pixels": OKABE_ITO["black"],
+    "n-grams": OKABE_ITO["black"],
+    "small CNN": OKABE_ITO["orange"],
+    "tiny GPT from scratch": OKABE_ITO["orange"],
+    "letter CNN": OKABE_ITO["blue"],
+    "tiny GPT": OKABE_ITO["blue"],
+    "MobileNetV2": OKABE_ITO["vermillion"],
+    "MiniLM": OKABE_ITO["vermillion"],
+}
+METHOD_LINES = {"features": ("--", "v"), "fine-tuned": ("-", "o"), "LoRA": (":", "^"), "scratch": ("-.", "s")}
+
+
+def _released_style(approach: str) -> tuple[str, str, str]:
+    colour = next((c for name, c in MODEL_COLOURS.items() if approach.startswith(name)), OKABE_ITO["green"])
+    line, marker = next((style for word, style in METHOD_LINES.items() if word in approach), (":", "x"))
+    return colour, line, marker
+
+
+def plot_budget_curves(summary: pd.DataFrame, title: str, xlabel: str, chance: float, ax=None) -> plt.Figure:
+    """Notebook 08: test accuracy (mean over seeds, band = 95% interval) against labels per class, log scale.
+
+    Colour says which model (black: no network; orange: a small network from scratch; blue: the suite's
+    miniature; vermillion: the released model), the line says how it was used (dashed: frozen features;
+    solid: fine-tuned; dotted: LoRA).
+    """
+    fig = None
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7.5, 4.4), constrained_layout=True)
+    for approach in dict.fromkeys(summary["approach"]):
+        rows = summary[summary["approach"] == approach].sort_values("budget")
+        colour, line, marker = _released_style(approach)
+        seeds = rows["seeds"].max()
+        x, (mean, low, high) = rows["budget"].to_numpy(), _interval(rows)
+        ax.plot(x, mean, linestyle=line, marker=marker, color=colour, label=f"{approach} ({seeds} seeds)")
+        ax.fill_between(x, low, high, color=colour, alpha=0.1, linewidth=0)
+    ax.axhline(100 * chance, color="grey", linewidth=0.8, label=f"chance ({100 * chance:.0f}%)")
+    ax.set_xscale("log")
+    ticks = sorted(summary["budget"].unique())
+    ax.set_xticks(ticks, [f"{t:,}" for t in ticks])
+    ax.minorticks_off()
+    ax.set(title=title, xlabel=xlabel, ylabel="test accuracy (%)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7.5, title="bands: 95% interval of the mean", title_fontsize=7.5, loc="best")
+    return fig or ax.figure
+
+
+def plot_scale_axis(points: pd.DataFrame) -> plt.Figure:
+    """Notebook 08's scale axis: accuracy (top) and effective labels transferred (bottom) against pretraining data.
+
+    points: helpers.pretrained_study.scale_points. Text on the left, vision on the right. An untrained model
+    sits at the left edge; a released model's point is its documented pretraining data. A hollow marker is a
+    bound: from scratch never reached the score (a triangle up) or reached it at its smallest budget already.
+    """
+    fig, axes = plt.subplots(2, 2, figsize=(10, 6.4), sharex="col", constrained_layout=True)
+    for column, (task, unit) in enumerate((("authors", "characters of text"), ("digits", "images"))):
+        rows = points[points.task == task].copy()
+        floor = rows.pretraining_examples[rows.pretraining_examples > 0].min() / 10
+        rows["x"] = rows.pretraining_examples.where(rows.pretraining_examples > 0, floor)
+        released = ~rows.kind.isin(("tiny GPT", "letter CNN"))
+        top, bottom = axes[0, column], axes[1, column]
+        for part, colour, label in (
+            (~released, OKABE_ITO["blue"], "the miniature"),
+            (released, OKABE_ITO["vermillion"], "released"),
+        ):
+            at = rows[part]
+            mean, low, high = _interval(at)
+            top.errorbar(
+                at.x,
+                mean,
+                yerr=[mean - low, high - mean],
+                fmt="o-" if label == "the miniature" else "D",
+                color=colour,
+                capsize=3,
+                label=label,
+            )
+            exact = at.bound == "="
+            bottom.plot(at.x[exact], at.effective_transferred[exact], "o", color=colour, label=label)
+            bottom.plot(
+                at.x[~exact],
+                at.effective_transferred[~exact],
+                "^",
+                mfc="white",
+                color=colour,
+                label=f"{label}: a bound" if (~exact).any() else None,
+            )
+        budget = int(rows.budget.iloc[0])
+        top.set(
+            xscale="log",
+            ylabel=f"probe accuracy (%), {budget} labels per class",
+            title="Who wrote it? (tiny GPT, then MiniLM)"
+            if task == "authors"
+            else "Digits (letter CNN, then MobileNetV2)",
+        )
+        bottom.axhline(0, color="grey", linewidth=0.8)
+        bottom.set(
+            xscale="log",
+            xlabel=f"pretraining data, unique {unit} (log scale; left edge: none)",
+            ylabel="effective labels transferred\n(per class, vs from scratch)",
+        )
+        for ax in (top, bottom):
+            ax.grid(alpha=0.3)
+            ax.legend(fontsize=8)
+    fig.suptitle("What the scale of pretraining buys: the miniature, then a released model")
+    return fig

@@ -19,8 +19,6 @@ so no labelled digit beyond the stated budget informs any choice.
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
 import time
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
@@ -29,7 +27,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from helpers import characters, checkpoint, data, models, results, train, transfer, trials
+from helpers import characters, checkpoint, data, experiment, models, results, train, transfer, trials
 from helpers.core import CACHE_DIR, RESULTS_DIR, Dataset
 from helpers.trials import ALL, ExperimentError, Trial
 
@@ -88,7 +86,7 @@ class LayerTrial:
     def key(self) -> str:
         letters = [sha for _, sha in data.LETTER_FILES.values()]  # the shipped bytes both halves come from
         context = {"version": VERSION, "letters": letters, "recipe": LAYER_RECIPE.as_dict()}
-        return _hash({"study": "layers", **asdict(self), **context, "halves": letter_halves()})
+        return experiment.payload_key({"study": "layers", **asdict(self), **context, "halves": letter_halves()})
 
 
 def layer_plan(seeds: tuple[int, ...] = LAYER_SEEDS) -> list[LayerTrial]:
@@ -168,7 +166,7 @@ class SourceTrial:
 
     def key(self) -> str:
         # The trial's key counts this source's checkpoint when the approach starts from it (not the letters').
-        return _hash(
+        return experiment.payload_key(
             {
                 "study": "sources",
                 "trial": self.trial.key(checkpoint.source_checkpoint(self.source)),
@@ -227,7 +225,7 @@ class ForgettingTrial:
     batch_size: int = trials.BATCH_SIZE
 
     def key(self) -> str:
-        return _hash({"study": "forgetting", **asdict(self), **trials.dependencies(), "v": VERSION})
+        return experiment.payload_key({"study": "forgetting", **asdict(self), **trials.dependencies(), "v": VERSION})
 
 
 def forgetting_plan(recipes: dict[tuple[str, int], float]) -> list[ForgettingTrial]:
@@ -276,23 +274,15 @@ def _run_forgetting_trial(trial: ForgettingTrial) -> dict:
 # --- running and caching -----------------------------------------------------------------------------
 
 
-def _hash(payload: dict) -> str:
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:20]
-
-
 def run(trial: LayerTrial | SourceTrial | ForgettingTrial) -> dict:
     """Run one trial of any of the four studies on one CPU thread (as helpers.trials does); returns its row."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with experiment.one_thread():
         train.seed_everything(getattr(trial, "seed", 0))
         if isinstance(trial, LayerTrial):
             return {"study": "layers", **_run_layer_trial(trial)}
         if isinstance(trial, SourceTrial):
             return {"study": "sources", **_run_source_trial(trial)}
         return {"study": "forgetting", **_run_forgetting_trial(trial)}
-    finally:
-        torch.set_num_threads(threads)
 
 
 def plans(recipes: dict[tuple[str, int], float]) -> dict[str, list]:
@@ -327,17 +317,9 @@ def load(path: Path = RESULTS_PATH, main_path: Path = results.RESULTS_PATH) -> S
     """The shipped results of notebook 06's four studies, checked against the current plan."""
     main = results.load_results(main_path)
     recipes = results.dev_recipes(main["dev"])
-    rows = results.load_cache(path)
-    tables = {}
-    for study, planned in plans(recipes).items():
-        missing = sum(trial.key() not in rows for trial in planned)
-        if missing:
-            raise ExperimentError(
-                f"{path} lacks {missing} of the {len(planned)} trials of the {study!r} study (built for other "
-                f"code or checkpoints). Run `python -m tools.sweep fill` to compute what is missing, or restore "
-                f"the shipped file with `{checkpoint.restore_command(path)}`."
-            )
-        tables[study] = pd.DataFrame([rows[trial.key()] for trial in planned])
+    rows = experiment.load_cache(path)
+    fill = "python -m tools.sweep fill --only 06"
+    tables = {study: experiment.collect(planned, rows, path, fill) for study, planned in plans(recipes).items()}
     return Studies(**tables, digits=results.budget_true(main), recipes=recipes)
 
 

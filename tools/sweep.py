@@ -1,20 +1,22 @@
-"""Run the sweeps behind notebooks 02-06 and keep every result in data/results/.
+"""Run the sweeps behind notebooks 02-08 and keep every result in data/results/.
 
     python -m tools.sweep fill      # compute only the trials missing from the caches
     python -m tools.sweep rebuild   # recompute everything into fresh files (make rebuild-caches)
     python -m tools.sweep fill --only 06   # notebook 06's four studies only (helpers.what_transfers)
+    python -m tools.sweep fill --only 08   # notebook 08's released models and scale axis (helpers.pretrained_study)
 
 First the development sweep (every setting of every approach on Fashion-MNIST) and the
 contrast grid on the digits; then, from the recipes the development sweep chose, the rest of
 the digits trials. Every result is saved as soon as it is computed, so an interrupted sweep
 keeps its work, and each is stored under a key of its whole configuration (helpers.trials).
-Notebook 06's studies (data/results/what_transfers.json) come last: they reuse the same recipes.
+Notebook 06's studies (data/results/what_transfers.json) reuse the same recipes; 07's and 08's sweeps
+(data/results/language.json, data/results/pretrained.json) follow. The cache format, keys and the
+one-thread runner are helpers.experiment's, shared by every sweep.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing
 import os
 import time
@@ -25,15 +27,9 @@ from pathlib import Path
 import pandas as pd
 from tqdm.auto import tqdm
 
-from helpers import cost, language_study, results, trials, what_transfers
-from helpers.core import write_text_atomically
+from helpers import experiment, language_study, pretrained_study, results, trials, what_transfers
+from helpers.experiment import save_cache  # noqa: F401  (tools.sweep.save_cache: the shared one)
 from helpers.trials import Trial
-
-
-def save_cache(rows: dict[str, dict], path: Path = results.RESULTS_PATH) -> Path:
-    """Write the whole cache atomically: a crash never half-writes it."""
-    payload = {"format": 2, "machine": cost.hardware_fingerprint(), "rows": rows}
-    return write_text_atomically(path, json.dumps(payload, indent=0))
 
 
 def compute(
@@ -50,13 +46,13 @@ def compute(
     what_transfers.run (and columns=None: their own).
     """
     run = run or trials.run_trial
-    cached = results.load_cache(path) if path is not None else {}
+    cached = experiment.load_cache(path) if path is not None else {}
     missing = [trial for trial in planned if trial.key() not in cached]
     bar = tqdm(total=len(missing), desc="trials", disable=not progress or not missing)
     for trial, row in _run_all(missing, workers, run):
         cached[trial.key()] = row
         if path is not None:
-            save_cache(cached, path)  # after every trial: an interrupted sweep keeps its work
+            experiment.save_cache(cached, path)  # after every trial: an interrupted sweep keeps its work
         bar.update()
     bar.close()
     return pd.DataFrame([cached[trial.key()] for trial in planned], columns=columns)
@@ -84,10 +80,7 @@ def fill(path: Path, workers: int) -> None:
     recipes = results.dev_recipes(dev)
     digits = trials.digits_plan(recipes) + trials.strategies_plan(recipes)
     compute(digits, path, workers)
-    planned = {trial.key() for trial in trials.dev_grid() + digits}
-    cached = results.load_cache(path)
-    if set(cached) - planned:
-        save_cache({key: row for key, row in cached.items() if key in planned}, path)
+    experiment.prune(path, [trial.key() for trial in trials.dev_grid() + digits])
 
 
 def fill_what_transfers(path: Path, workers: int, main_path: Path = results.RESULTS_PATH) -> None:
@@ -97,10 +90,7 @@ def fill_what_transfers(path: Path, workers: int, main_path: Path = results.RESU
     bases = [trial for trial in planned if isinstance(trial, what_transfers.LayerTrial) and not trial.copied_from]
     for batch in (bases, planned):
         compute(batch, path, workers, run=what_transfers.run, columns=None)
-    keys = {trial.key() for trial in planned}
-    cached = results.load_cache(path)
-    if set(cached) - keys:
-        save_cache({key: row for key, row in cached.items() if key in keys}, path)
+    experiment.prune(path, [trial.key() for trial in planned])
 
 
 def fill_language(path: Path, workers: int) -> None:
@@ -108,10 +98,26 @@ def fill_language(path: Path, workers: int) -> None:
     dev = compute(language_study.dev_plan(), path, workers, run=language_study.run, columns=None)
     planned = language_study.dev_plan() + language_study.target_plan(language_study.choose_recipes(dev))
     compute(planned, path, workers, run=language_study.run, columns=None)
-    keys = {trial.key() for trial in planned}
-    cached = results.load_cache(path)
-    if set(cached) - keys:
-        save_cache({key: row for key, row in cached.items() if key in keys}, path)
+    experiment.prune(path, [trial.key() for trial in planned])
+
+
+def fill_pretrained(path: Path, workers: int) -> None:
+    """Notebook 08's runs: the scale study's pretraining first, then the development runs, then the reported runs.
+
+    Runs that 02-05 or 07 already cached (the letter CNN on the digits, 07's approaches) are read from
+    their files, not run again.
+    """
+    shared = {**experiment.load_cache(results.RESULTS_PATH), **experiment.load_cache(language_study.RESULTS_PATH)}
+    sources, dev = pretrained_study.scale_sources(), pretrained_study.dev_plan()
+    compute(sources, path, workers, run=pretrained_study.run, columns=None)
+    compute(
+        [trial for trial in dev if trial.key() not in shared], path, workers, run=pretrained_study.run, columns=None
+    )
+    target = pretrained_study.target_plan(pretrained_study.choose_recipes({**shared, **experiment.load_cache(path)}))
+    compute(
+        [trial for trial in target if trial.key() not in shared], path, workers, run=pretrained_study.run, columns=None
+    )
+    experiment.prune(path, [trial.key() for trial in sources + dev + target])
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -121,13 +127,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--path", type=Path, default=results.RESULTS_PATH)
     parser.add_argument("--path-06", type=Path, default=what_transfers.RESULTS_PATH)
     parser.add_argument("--path-07", type=Path, default=language_study.RESULTS_PATH)
-    parser.add_argument("--only", choices=["02-05", "06", "07"], default=None, help="one sweep (default: all)")
+    parser.add_argument("--path-08", type=Path, default=pretrained_study.RESULTS_PATH)
+    parser.add_argument("--only", choices=["02-05", "06", "07", "08"], default=None, help="one sweep (default: all)")
     args = parser.parse_args(argv)
     start = time.perf_counter()
     sweeps = [
         ("02-05", fill, args.path),
         ("06", lambda p, w: fill_what_transfers(p, w, args.path), args.path_06),
         ("07", fill_language, args.path_07),
+        ("08", fill_pretrained, args.path_08),
     ]
     for name, run_sweep, path in sweeps:
         if args.only not in (None, name):
