@@ -12,8 +12,8 @@ import torch
 from helpers.checks import A_NUMBER, TOLERANCE, _check, _no_answer, _report, _run_learner, _wrong_type
 
 _POOL_HINT = (
-    "multiply the token vectors by the mask (unsqueeze it to (N, T, 1) first), sum over the tokens (dim=1), "
-    "and divide by the number of real tokens of each text, mask.sum(dim=1)."
+    "zero the padded vectors with the mask (its shape must line up with tokens' (N, T, 384)), sum over the "
+    "tokens, and divide each text's sum by its own count of real tokens, as a column that broadcasts."
 )
 
 

@@ -854,7 +854,12 @@ def _scale_row(found: Found, kind: str, name: str, examples: float, scores: pd.S
     mean, low, high = stats.mean_interval(scores)
     effective = stats.effective_labels(scratch_curve(found, task, reference), mean).transferred(budget)
     classical = stats.effective_labels(scratch_curve(found, task, CLASSICAL[task]), mean).transferred(budget)
+    ends = [stats.effective_labels(scratch_curve(found, task, reference), x).transferred(budget) for x in (low, high)]
     return {
+        "effective_low": ends[0].labels,
+        "effective_low_bound": ends[0].bound,
+        "effective_high": ends[1].labels,
+        "effective_high_bound": ends[1].bound,
         "classical_transferred": classical.labels,
         "classical_bound": classical.bound,
         "kind": kind,
@@ -1009,9 +1014,36 @@ def compute_costs(found: Found, mobilenet_model: nn.Module, minilm_model: nn.Mod
                 "fine-tuned accuracy": tuned_row.accuracy,
                 "from scratch accuracy": scratch_row.accuracy,
                 "from scratch": scratch,
+                "n-grams accuracy": table.loc[("n-grams", COMPUTE_BUDGET)].accuracy if task == "authors" else math.nan,
                 "break-even tasks": cost.break_even(flops, tuned_row.train_flops, scratch_row.train_flops)
                 if not math.isnan(flops)
                 else math.nan,
             }
         )
+    return pd.DataFrame(rows)
+
+
+def scale_steps(found: Found) -> pd.DataFrame:
+    """Each slice of a miniature's pretraining data against the slice before, seed by seed on the same labels."""
+    rows = []
+    for kind in ("tiny GPT", "letter CNN"):
+        names = [source.name for source in scale_sources() if source.kind == kind]
+        for before, after in zip(names, names[1:]):
+            runs = found.runs
+            p = stats.paired(
+                runs[runs.source == after].set_index("seed").score, runs[runs.source == before].set_index("seed").score
+            )
+            rows.append(
+                {
+                    "kind": kind,
+                    "approach": after,
+                    "baseline": before,
+                    "difference": 100 * p.mean,
+                    "low": 100 * p.low,
+                    "high": 100 * p.high,
+                    "won": p.won,
+                    "seeds": len(p.seeds),
+                    "verdict": p.verdict,
+                }
+            )
     return pd.DataFrame(rows)

@@ -75,17 +75,19 @@ def score_grid(found: ps.Found, task: str) -> pd.DataFrame:
     return grid
 
 
-def paired_grid(table: pd.DataFrame) -> pd.DataFrame:
+def paired_grid(table: pd.DataFrame) -> Markdown:
     """A comparisons table (pretrained_study.comparisons) for reading: difference [interval], seeds won, verdict."""
-    return pd.DataFrame(
+    grid = pd.DataFrame(
         {
+            "target": [TASK_TEXT[t] for t in table.get("task", pd.Series(["authors"] * len(table)))],
             "comparison": [f"{r.approach} minus {r.baseline}" for r in table.itertuples()],
-            "labels per class": table.budget,
+            "labels per class": table.budget.tolist(),
             "difference (points) [95% interval]": [interval(r.difference, r.low, r.high) for r in table.itertuples()],
             "seeds won": [f"{r.won}/{r.seeds}" for r in table.itertuples()],
-            "verdict": table.verdict,
+            "verdict": table.verdict.tolist(),
         }
     )
+    return markdown_table(grid.set_index("target"))
 
 
 VISION_PAIRS = [
@@ -240,7 +242,7 @@ def example_snippets(per_author: int = 2) -> list[str]:
 
 def similarity_table(vectors: torch.Tensor, snippets: list[str]) -> pd.DataFrame:
     """Cosine similarity of every pair of (length-1) sentence vectors, rows and columns named by their snippets."""
-    names = [f"{i + 1}: {s[:28]!r}" for i, s in enumerate(snippets)]
+    names = [f"{i + 1}: {s[:40]!r}" for i, s in enumerate(snippets)]
     return pd.DataFrame(
         (vectors @ vectors.T).numpy(), index=names, columns=[str(i + 1) for i in range(len(names))]
     ).round(2)
@@ -251,7 +253,7 @@ def scale_table(points: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "pretrained on": points.source,
-            "unique examples": [f"{x:,.0f} {UNITS[k]}" for x, k in zip(points.pretraining_examples, points.kind)],
+            "unique examples": [_examples(x, k) for x, k in zip(points.pretraining_examples, points.kind)],
             "read on": [f"{TASK_TEXT[t]}, {b} per class" for t, b in zip(points.task, points.budget)],
             "probe accuracy (%) [95% interval]": [
                 f"{100 * r.accuracy:.1f} [{100 * r.low:.1f}, {100 * r.high:.1f}]" for r in points.itertuples()
@@ -272,7 +274,7 @@ def scale_table(points: pd.DataFrame) -> pd.DataFrame:
 def effective_text(labels: float, bound: str) -> str:
     """'+3.2', 'at most -4.0' or 'more than +990' labels per class."""
     prefix = {"=": "", "<=": "at most ", ">": "more than "}[bound]
-    return f"{prefix}{labels:+,.1f}"
+    return f"{prefix}{labels:+,.0f}" if abs(labels) >= 100 else f"{prefix}{labels:+,.1f}"
 
 
 def effective_data_exercise(found: ps.Found) -> tuple[tuple[float, float], tuple[float, float], float, int]:
@@ -287,7 +289,8 @@ def effective_data_exercise(found: ps.Found) -> tuple[tuple[float, float], tuple
     b1 = int(above.index[0])
     b0 = int(envelope.index[envelope.index.get_loc(b1) - 1])
     low, high = (b0, float(envelope[b0])), (b1, float(envelope[b1]))
-    print(f"from scratch: {low[1]:.3f} at {b0} per class, {high[1]:.3f} at {b1} per class (best so far at each)")
+    print(f"from scratch: {low[1]:.3f} at {b0} per class, {high[1]:.3f} at {b1} per class")
+    print("  (each the best so far along the curve: more labels never make from scratch worse, so a dip is noise)")
     print(f"the tiny GPT pretrained on all its text: {full.accuracy:.3f} at {int(full.budget)} per class")
     return low, high, float(full.accuracy), int(full.budget)
 
@@ -335,7 +338,8 @@ def miniature_against_released(record: dict) -> Markdown:
         f"and was pretrained on {unique:,} characters of two novels ({record['characters_seen']:,} characters read "
         f"in {record['recipe']['steps']:,} steps). all-MiniLM-L6-v2, a small released language model, has "
         f"{params:,} parameters ({params / record['parameters']:.0f} times as many) and was distilled on about "
-        f"{released / 1e9:,.0f} billion characters of English text ({released / unique:,.0f} times as much), then "
+        f"{released / 1e9:,.0f} billion characters of English text (about {float(f'{released / unique:.2g}'):,.0f} "
+        "times as much), then "
         "trained on over a billion sentence pairs; the large language models in the news are larger again in "
         "both. Notebook 08 loads MiniLM offline, puts it on this notebook's authorship task under the same "
         "protocol, and measures what each step along that axis buys."
@@ -352,7 +356,7 @@ def _point(points: pd.DataFrame, source: str) -> pd.Series:
 UNITS = {"tiny GPT": "characters", "MiniLM": "characters", "letter CNN": "letters", "MobileNetV2": "images"}
 
 
-def scale_lesson(points: pd.DataFrame) -> Markdown:
+def scale_lesson(found: ps.Found, points: pd.DataFrame) -> Markdown:
     """What growing the pretraining data bought each miniature, and where the released model lands."""
     lines = []
     for kind, released, task in (("tiny GPT", "MiniLM", "authors"), ("letter CNN", "MobileNetV2", "digits")):
@@ -368,12 +372,25 @@ def scale_lesson(points: pd.DataFrame) -> Markdown:
             f"class (its probe's accuracy) went: {steps}."
         )
         gap = 100 * (far.accuracy - last.accuracy)
+        ends = (
+            f"{effective_text(far.effective_low, far.effective_low_bound)} to "
+            f"{effective_text(far.effective_high, far.effective_high_bound)}"
+        )
         lines.append(
-            f"- **{released}** (about {far.pretraining_examples:,.0f} {UNITS[released]}, documented): "
-            f"{100 * far.accuracy:.1f}%, {abs(gap):.1f} points {'above' if gap > 0 else 'below'} the fully "
-            f"pretrained {kind}; worth {effective_text(far.effective_transferred, far.bound)} {unit} per class, "
-            f"so from scratch would need {effective_text(far.effective_transferred + far.budget, far.bound)[1:]} "
-            f"where it had {int(far.budget)}."
+            f"- **{released}**, {_examples(far.pretraining_examples, released)}: {100 * far.accuracy:.1f}%, "
+            f"{abs(gap):.1f} points {'above' if gap > 0 else 'below'} the fully pretrained {kind}; worth "
+            f"{effective_text(far.effective_transferred, far.bound)} {unit} per class ({ends} across the 95% "
+            "interval of its accuracy; the from-scratch curve has its own noise on top)."
+        )
+    for kind, rows in ps.scale_steps(found).groupby("kind", sort=False):
+        said = [
+            f"{r.approach.split(', ')[1]}: {r.verdict} ({interval(r.difference, r.low, r.high)})"
+            for r in rows.itertuples()
+        ]
+        lines.append(
+            f"- **Seed by seed, each slice of the {kind}'s data against the one before** (probe accuracy, points): "
+            + "; ".join(said)
+            + "."
         )
     return Markdown("\n".join(lines))
 
@@ -390,7 +407,7 @@ def cost_table(costs: pd.DataFrame) -> Markdown:
             "forward FLOPs per example": [f"{x:.3g}" for x in costs["forward FLOPs per example"]],
             "forward ms per example (here)": [f"{1000 * x:.2f}" for x in costs["forward seconds per example"]],
             "pretraining FLOPs": [
-                f"{_flops(x)} ({how})" for x, how in zip(costs["pretraining FLOPs"], costs["pretraining FLOPs, how"])
+                f"{_flops(x)}: {how}" for x, how in zip(costs["pretraining FLOPs"], costs["pretraining FLOPs, how"])
             ],
             f"fine-tuning FLOPs per task ({ps.COMPUTE_BUDGET} labels per class)": [
                 f"{x:.2g}" for x in costs["fine-tuning FLOPs per task"]
@@ -433,7 +450,7 @@ def compute_lesson(costs: pd.DataFrame) -> Markdown:
         lines.append(
             f"- **Reusing {name}** without paying for its pretraining: fine-tuning at {ps.COMPUTE_BUDGET} labels per "
             f"class cost {ratio:.2g} times the FLOPs of the {row['from scratch']} per task, for "
-            f"{gain:+.1f} points of accuracy."
+            f"{gain:+.1f} points of accuracy{_against_classical(row, name)}."
         )
     paid = [f"{name}: {_tasks(by.loc[name, 'break-even tasks'])}" for name in by.index]
     lines.append("- **Paying for the pretraining yourself**, break-even after: " + "; ".join(paid) + ".")
@@ -497,15 +514,48 @@ def _closeness(vision: pd.DataFrame, points: pd.DataFrame, by: pd.DataFrame) -> 
     if not ((digits == "worse").any() and (fashion == "better").any()):
         return "The seeds do not show one source winning on one target and losing on the other."
     size = by.loc["MobileNetV2", "parameters"] / by.loc["letter CNN", "parameters"]
-    images = (
-        _point(points, "MobileNetV2").pretraining_examples
-        / _point(points, "letter CNN, 800 letters per class").pretraining_examples
-    )
+    letters = _point(points, "letter CNN, 800 letters per class").pretraining_examples
+    images = _point(points, "MobileNetV2").pretraining_examples / letters
+    tuned = vision[(vision.task == "fashion") & (vision.approach == "MobileNetV2 fine-tuned")]
     return (
-        f"A source close to the target beat one with {size:.0f} times the parameters and {images:.0f} times the "
-        "pretraining images; where the target looked like the large source's photographs, the large source won."
+        f"On the digits, the source close to the target beat one with {size:.0f} times the parameters and "
+        f"{images:.0f} times the pretraining images. On Fashion-MNIST, photographs like ImageNet's, the large source "
+        f"won where it had enough labels: fine-tuned, it was "
+        f"{against(tuned, 'MobileNetV2 fine-tuned', 'small CNN from scratch', 'the small CNN from scratch')}."
     )
 
 
 def _forward_ratio(by: pd.DataFrame, big: str, small: str) -> float:
     return by.loc[big, "forward FLOPs per example"] / by.loc[small, "forward FLOPs per example"]
+
+
+def _examples(count: float, kind: str) -> str:
+    """'22,020 characters', or 'about 1.6e+11 characters (documented)' for a released model's data."""
+    if kind in ("MiniLM", "MobileNetV2"):
+        shown = f"{count:.2g}" if count >= 1e9 else f"{count:,.0f}"
+        return f"about {shown} {UNITS[kind]} (documented)"
+    return f"{count:,.0f} {UNITS[kind]}"
+
+
+def similarity_note(vectors: torch.Tensor, authors: list[int]) -> Markdown:
+    """What the similarity table says about style: same-author pairs against cross-author pairs, on average."""
+    same, other = [], []
+    for i in range(len(authors)):
+        for j in range(i + 1, len(authors)):
+            (same if authors[i] == authors[j] else other).append(float(vectors[i] @ vectors[j]))
+    same_mean, other_mean = sum(same) / len(same), sum(other) / len(other)
+    verdict = "the same author is closer here" if same_mean > other_mean else "the same author is not closer"
+    return Markdown(
+        f"Same-author pairs average a similarity of {same_mean:.2f}, cross-author pairs {other_mean:.2f}: {verdict}"
+        ". MiniLM was trained to place sentences of *similar meaning* together, and these snippets are about "
+        "different things whoever wrote them, so style is at best a faint direction in its space. That is why "
+        "a probe needs labelled snippets: it finds the direction that separates the authors."
+    )
+
+
+def _against_classical(row: pd.Series, name: str) -> str:
+    """MiniLM's gain measured against the n-grams too: a network from scratch is not the strongest baseline."""
+    if name != "MiniLM":
+        return ""
+    gain = 100 * (row["fine-tuned accuracy"] - row["n-grams accuracy"])
+    return f" (against the n-grams, which need no network, {gain:+.1f})"

@@ -808,7 +808,8 @@ def plot_scale_axis(points: pd.DataFrame) -> plt.Figure:
     bound: from scratch never reached the score (a triangle up) or reached it at its smallest budget already.
     """
     fig, axes = plt.subplots(2, 2, figsize=(10, 6.4), sharex="col", constrained_layout=True)
-    for column, (task, unit) in enumerate((("authors", "characters of text"), ("digits", "images"))):
+    units = (("authors", "characters of text"), ("digits", "images"))
+    for column, (task, unit) in enumerate(units):
         rows = points[points.task == task].copy()
         floor = rows.pretraining_examples[rows.pretraining_examples > 0].min() / 10
         rows["x"] = rows.pretraining_examples.where(rows.pretraining_examples > 0, floor)
@@ -830,6 +831,7 @@ def plot_scale_axis(points: pd.DataFrame) -> plt.Figure:
                 label=label,
             )
             exact = at.bound == "="
+            bottom.vlines(at.x, at.effective_low, at.effective_high, color=colour, alpha=0.5)  # the accuracy's interval
             bottom.plot(at.x[exact], at.effective_transferred[exact], "o", color=colour, label=label)
             bottom.plot(
                 at.x[~exact],
@@ -848,10 +850,20 @@ def plot_scale_axis(points: pd.DataFrame) -> plt.Figure:
             else "Digits (letter CNN, then MobileNetV2)",
         )
         bottom.axhline(0, color="grey", linewidth=0.8)
+        wide = rows.effective_transferred.abs().max() > 50
+        if wide:  # from -6 to +577 on one axis: linear near zero, log beyond
+            bottom.set_yscale("symlog", linthresh=10)
+        top.annotate(
+            "none",
+            (floor, rows.accuracy[rows.pretraining_examples == 0].iloc[0] * 100),
+            textcoords="offset points",
+            xytext=(6, -12),
+            fontsize=8,
+        )
         bottom.set(
             xscale="log",
             xlabel=f"pretraining data, unique {unit} (log scale; left edge: none)",
-            ylabel="effective labels transferred\n(per class, vs from scratch)",
+            ylabel="effective labels transferred\n(per class, vs from scratch" + ("; symlog)" if wide else ")"),
         )
         for ax in (top, bottom):
             ax.grid(alpha=0.3)
