@@ -19,7 +19,8 @@ Code map, lowest layer first: a module imports only modules listed above it.
     language      pretrain and fine-tune it, freeze all but the last block, LoRA, a text classifier
     language_study  notebook 07's comparison: generative and classification runs, recipes, paired summaries
     pretrained    two released models, offline: all-MiniLM-L6-v2 and MobileNetV2 from pinned wheels, SHA-256 checked
-    pretrained_study  notebook 08's comparison: released models against the miniature, and the scale axis
+    pretrained_study  notebook 08's comparison: released models against the miniature, the scale axis: plans and runs
+    pretrained_results  notebook 08's results read back: tidy runs, paired comparisons, the scale axis, compute
     viz           plots for the lessons, each a matplotlib Figure with a title and labelled axes
     story         notebook 08's sentences and tables, each computed from the results it states
     checks        exercise checks: right or not, and a hint that names the likely mistake

@@ -15,6 +15,7 @@ import torch
 from IPython.display import Markdown
 
 from helpers import pretrained, viz
+from helpers import pretrained_results as pr
 from helpers import pretrained_study as ps
 
 TASK_TEXT = {
@@ -65,9 +66,9 @@ def markdown_table(table: pd.DataFrame) -> Markdown:
     return Markdown("\n".join(lines))
 
 
-def score_grid(found: ps.Found, task: str) -> pd.DataFrame:
+def score_grid(found: pr.Found, task: str) -> pd.DataFrame:
     """Budgets down, approaches across: 'mean [low, high]', test accuracy in %, 95% interval over seeds."""
-    table = ps.summary(found, task)
+    table = pr.summary(found, task)
     table["cell"] = [f"{100 * r.accuracy:.1f} [{100 * r.low:.1f}, {100 * r.high:.1f}]" for r in table.itertuples()]
     grid = table.pivot(index="budget", columns="approach", values="cell")
     grid = grid[list(dict.fromkeys(table.approach))].fillna("not run")
@@ -106,9 +107,9 @@ TEXT_PAIRS = [
 ]
 
 
-def vision_comparisons(found: ps.Found) -> pd.DataFrame:
+def vision_comparisons(found: pr.Found) -> pd.DataFrame:
     """VISION_PAIRS on both targets, paired by seed."""
-    tables = [ps.comparisons(found, task, VISION_PAIRS).assign(task=task) for task in ps.VISION_DEV]
+    tables = [pr.comparisons(found, task, VISION_PAIRS).assign(task=task) for task in ps.VISION_DEV]
     return pd.concat(tables, ignore_index=True)
 
 
@@ -130,7 +131,7 @@ def against(table: pd.DataFrame, approach: str, baseline: str, name: str) -> str
     return listing(parts) + " labels per class"
 
 
-def vision_lesson(found: ps.Found) -> Markdown:
+def vision_lesson(found: pr.Found) -> Markdown:
     """Which source wins where, from the paired verdicts: the released model against the letter CNN and pixels."""
     table = vision_comparisons(found)
     lines = []
@@ -147,7 +148,7 @@ def vision_lesson(found: ps.Found) -> Markdown:
     return Markdown("\n".join(lines))
 
 
-def edge_note(found: ps.Found, approach: str, steps_grid: tuple[int, ...]) -> str:
+def edge_note(found: pr.Found, approach: str, steps_grid: tuple[int, ...]) -> str:
     """Where the development pairing chose the longest run on offer: more steps might have helped, said as such."""
     chosen = {budget: steps for (_, name, budget, _), (_, steps) in found.recipes.items() if name == approach}
     longest = sorted(budget for budget, steps in chosen.items() if steps == steps_grid[-1])
@@ -160,10 +161,10 @@ def edge_note(found: ps.Found, approach: str, steps_grid: tuple[int, ...]) -> st
     )
 
 
-def text_lesson(found: ps.Found) -> Markdown:
+def text_lesson(found: pr.Found) -> Markdown:
     """What MiniLM bought over the n-grams and the tiny GPT, and what fine-tuning and LoRA added, from the verdicts."""
-    table = ps.comparisons(found, "authors", TEXT_PAIRS)
-    grid = ps.summary(found, "authors").set_index(["approach", "budget"]).accuracy
+    table = pr.comparisons(found, "authors", TEXT_PAIRS)
+    grid = pr.summary(found, "authors").set_index(["approach", "budget"]).accuracy
     best_small = max(("n-grams", "tiny GPT fine-tuned", "tiny GPT features"), key=lambda a: grid[a, 10])
     return Markdown(
         "\n".join(
@@ -185,19 +186,19 @@ def text_lesson(found: ps.Found) -> Markdown:
 # --- figures and small tables -----------------------------------------------------------------------------
 
 
-def vision_figure(found: ps.Found) -> plt.Figure:
+def vision_figure(found: pr.Found) -> plt.Figure:
     """Both vision targets side by side: accuracy against labels per class, every approach."""
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.4), sharey=True, constrained_layout=True)
     for ax, task in zip(axes, ps.VISION_DEV):
         viz.plot_budget_curves(
-            ps.summary(found, task), f"Target: {TASK_TEXT[task]}", "labelled images per class (log scale)", 0.1, ax=ax
+            pr.summary(found, task), f"Target: {TASK_TEXT[task]}", "labelled images per class (log scale)", 0.1, ax=ax
         )
     return fig
 
 
-def text_figure(found: ps.Found) -> plt.Figure:
+def text_figure(found: pr.Found) -> plt.Figure:
     return viz.plot_budget_curves(
-        ps.summary(found, "authors"),
+        pr.summary(found, "authors"),
         "Who wrote it: Austen or Shakespeare?",
         "labelled snippets per class (log scale)",
         0.5,
@@ -211,14 +212,14 @@ def released_models(mobilenet: torch.nn.Module, minilm: torch.nn.Module) -> Mark
             "MobileNetV2 (images)": {
                 "parameters (counted here)": f"{sum(p.numel() for p in mobilenet.parameters()):,}",
                 "reads": "colour images, any size (224 x 224 in training)",
-                "pretrained on (documented)": ps.RELEASED_DATA["MobileNetV2"]["text"],
+                "pretrained on (documented)": pr.RELEASED_DATA["MobileNetV2"]["text"],
                 "weight file checked": pretrained.MOBILENET_V2.sha256[:16] + "...",
                 "licence": "see data/README.md (ImageNet's terms: non-commercial research and education)",
             },
             "all-MiniLM-L6-v2 (text)": {
                 "parameters (counted here)": f"{sum(p.numel() for p in minilm.parameters()):,}",
                 "reads": "word pieces of lower-cased text, up to 256 (128 in its last training stage)",
-                "pretrained on (documented)": ps.RELEASED_DATA["MiniLM"]["text"],
+                "pretrained on (documented)": pr.RELEASED_DATA["MiniLM"]["text"],
                 "weight file checked": pretrained.MINILM.sha256[:16] + "...",
                 "licence": "Apache-2.0",
             },
@@ -277,11 +278,11 @@ def effective_text(labels: float, bound: str) -> str:
     return f"{prefix}{labels:+,.0f}" if abs(labels) >= 100 else f"{prefix}{labels:+,.1f}"
 
 
-def effective_data_exercise(found: ps.Found) -> tuple[tuple[float, float], tuple[float, float], float, int]:
+def effective_data_exercise(found: pr.Found) -> tuple[tuple[float, float], tuple[float, float], float, int]:
     """The two from-scratch points that bracket the probe on the fully pretrained tiny GPT, printed, and returned."""
-    points = ps.scale_points(found)
+    points = pr.scale_points(found)
     full = points[points.source == "tiny GPT, all of its text"].iloc[0]
-    curve = ps.scratch_curve(found, "authors", full.reference).sort_index()
+    curve = pr.scratch_curve(found, "authors", full.reference).sort_index()
     envelope = curve.cummax()
     above = envelope[envelope >= full.accuracy]
     if above.empty or above.index[0] == envelope.index[0]:
@@ -331,7 +332,7 @@ def effective_data_lesson(table: pd.DataFrame) -> Markdown:
 def miniature_against_released(record: dict) -> Markdown:
     """07's section 8: the tiny GPT's pretraining (its record) against all-MiniLM-L6-v2's, documented, as ratios."""
     unique = len(ps.pretraining_text_slice(1.0))
-    released = ps.RELEASED_DATA["MiniLM"]["examples"]
+    released = pr.RELEASED_DATA["MiniLM"]["examples"]
     params = pretrained.MINILM_PARAMETERS
     return Markdown(
         f"**How far the miniature is from real pretraining.** The tiny GPT has {record['parameters']:,} parameters "
@@ -356,7 +357,7 @@ def _point(points: pd.DataFrame, source: str) -> pd.Series:
 UNITS = {"tiny GPT": "characters", "MiniLM": "characters", "letter CNN": "letters", "MobileNetV2": "images"}
 
 
-def scale_lesson(found: ps.Found, points: pd.DataFrame) -> Markdown:
+def scale_lesson(found: pr.Found, points: pd.DataFrame) -> Markdown:
     """What growing the pretraining data bought each miniature, and where the released model lands."""
     lines = []
     for kind, released, task in (("tiny GPT", "MiniLM", "authors"), ("letter CNN", "MobileNetV2", "digits")):
@@ -382,7 +383,7 @@ def scale_lesson(found: ps.Found, points: pd.DataFrame) -> Markdown:
             f"{effective_text(far.effective_transferred, far.bound)} {unit} per class ({ends} across the 95% "
             "interval of its accuracy; the from-scratch curve has its own noise on top)."
         )
-    for kind, rows in ps.scale_steps(found).groupby("kind", sort=False):
+    for kind, rows in pr.scale_steps(found).groupby("kind", sort=False):
         said = [
             f"{r.approach.split(', ')[1]}: {r.verdict} ({interval(r.difference, r.low, r.high)})"
             for r in rows.itertuples()
@@ -409,7 +410,7 @@ def cost_table(costs: pd.DataFrame) -> Markdown:
             "pretraining FLOPs": [
                 f"{_flops(x)}: {how}" for x, how in zip(costs["pretraining FLOPs"], costs["pretraining FLOPs, how"])
             ],
-            f"fine-tuning FLOPs per task ({ps.COMPUTE_BUDGET} labels per class)": [
+            f"fine-tuning FLOPs per task ({pr.COMPUTE_BUDGET} labels per class)": [
                 f"{x:.2g}" for x in costs["fine-tuning FLOPs per task"]
             ],
             "from scratch FLOPs per task": [
@@ -448,7 +449,7 @@ def compute_lesson(costs: pd.DataFrame) -> Markdown:
         ratio = row["fine-tuning FLOPs per task"] / row["from scratch FLOPs per task"]
         gain = 100 * (row["fine-tuned accuracy"] - row["from scratch accuracy"])
         lines.append(
-            f"- **Reusing {name}** without paying for its pretraining: fine-tuning at {ps.COMPUTE_BUDGET} labels per "
+            f"- **Reusing {name}** without paying for its pretraining: fine-tuning at {pr.COMPUTE_BUDGET} labels per "
             f"class cost {ratio:.2g} times the FLOPs of the {row['from scratch']} per task, for "
             f"{gain:+.1f} points of accuracy{_against_classical(row, name)}."
         )
@@ -463,10 +464,10 @@ def compute_lesson(costs: pd.DataFrame) -> Markdown:
     return Markdown("\n".join(lines))
 
 
-def summary(found: ps.Found, points: pd.DataFrame, costs: pd.DataFrame) -> Markdown:
+def summary(found: pr.Found, points: pd.DataFrame, costs: pd.DataFrame) -> Markdown:
     """08's summary: the one result of each section, then every comparison the seeds resolved against transfer."""
-    vision, text = vision_comparisons(found), ps.comparisons(found, "authors", TEXT_PAIRS)
-    grid = ps.summary(found, "authors").set_index(["approach", "budget"]).accuracy
+    vision, text = vision_comparisons(found), pr.comparisons(found, "authors", TEXT_PAIRS)
+    grid = pr.summary(found, "authors").set_index(["approach", "budget"]).accuracy
     tiny, minilm = _point(points, "tiny GPT, all of its text"), _point(points, "MiniLM")
     first = points[points.kind == "tiny GPT"].sort_values("pretraining_examples").iloc[1]
     by = costs.set_index("model")

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from helpers import checks_08, experiment, language_study, results, stats, story, viz
+from helpers import pretrained_results as pr
 from helpers import pretrained_study as ps
 
 # --- stats ------------------------------------------------------------------------------------------------
@@ -105,7 +106,7 @@ def test_choose_keeps_the_first_of_equals_and_one_thread_restores_the_count():
 
 @pytest.fixture(scope="module")
 def found():
-    return ps.load()
+    return pr.load()
 
 
 @pytest.fixture(scope="module")
@@ -153,20 +154,20 @@ def test_the_fully_pretrained_tiny_gpt_probe_is_07s_frozen_features_run(found):
     """Two studies, one model and one rule: the scale study's 'all of its text' point repeats 07's runs exactly."""
     runs = found.runs
     scale = runs[runs.source == "tiny GPT, all of its text"].set_index("seed").score
-    seven = ps.study_runs(found, "authors")
+    seven = pr.study_runs(found, "authors")
     seven = seven[(seven.approach == "tiny GPT features") & (seven.budget == ps.SCALE_TEXT_BUDGET)]
     assert scale.sort_index().tolist() == pytest.approx(seven.set_index("seed").score.sort_index().tolist(), abs=1e-9)
 
 
 def test_the_scale_axis_has_its_points_in_order(found):
-    points = ps.scale_points(found)
+    points = pr.scale_points(found)
     text = points[points.kind == "tiny GPT"].sort_values("pretraining_examples")
     assert text.pretraining_examples.tolist()[0] == 0 and len(text) == len(ps.TEXT_FRACTIONS)
     assert set(points.kind) == {"tiny GPT", "letter CNN", "MiniLM", "MobileNetV2"}
     released = points.set_index("kind").loc[["MiniLM", "MobileNetV2"]]
     assert (released.pretraining_examples > points[points.kind != "MiniLM"].pretraining_examples.max() / 100).all()
     for row in points.itertuples():
-        d_e = stats.effective_labels(ps.scratch_curve(found, row.task, row.reference), row.accuracy)
+        d_e = stats.effective_labels(pr.scratch_curve(found, row.task, row.reference), row.accuracy)
         assert row.effective_transferred == pytest.approx(d_e.labels - row.budget)
 
 
@@ -212,11 +213,11 @@ def test_check_effective_transferred_wants_d_t_in_log_labels(capsys):
 
 
 def test_the_scale_plot_and_the_budget_curves_draw_what_they_are_given(found):
-    points = ps.scale_points(found)
+    points = pr.scale_points(found)
     fig = viz.plot_scale_axis(points)
     assert len(fig.axes) == 4 and all(ax.get_xscale() == "log" for ax in fig.axes)
     assert "pretraining data" in fig.axes[2].get_xlabel()
-    summary = ps.summary(found, "authors")
+    summary = pr.summary(found, "authors")
     fig = viz.plot_budget_curves(summary, "t", "x", 0.5)
     assert len(fig.axes[0].get_lines()) == summary.approach.nunique() + 1  # each approach, and chance
 
