@@ -170,20 +170,21 @@ def comparisons(found: Found, task: str, pairs: list[tuple[str, str]]) -> pd.Dat
         budgets = sorted(set(runs[runs.approach == approach].budget) & set(runs[runs.approach == baseline].budget))
         for budget in budgets:
             p = compare(found, task, approach, baseline, int(budget))
-            rows.append(
-                {
-                    "approach": approach,
-                    "baseline": baseline,
-                    "budget": int(budget),
-                    "difference": 100 * p.mean,
-                    "low": 100 * p.low,
-                    "high": 100 * p.high,
-                    "won": p.won,
-                    "seeds": len(p.seeds),
-                    "verdict": p.verdict,
-                }
-            )
+            rows.append({**paired_row(approach, baseline, p), "budget": int(budget)})
     return pd.DataFrame(rows)
+
+
+def paired_row(approach: str, baseline: str, p: stats.Paired) -> dict:
+    """One comparison as a table row: the difference and its interval in points, seeds won, the verdict."""
+    interval = {"difference": 100 * p.mean, "low": 100 * p.low, "high": 100 * p.high}
+    return {
+        "approach": approach,
+        "baseline": baseline,
+        **interval,
+        "won": p.won,
+        "seeds": len(p.seeds),
+        "verdict": p.verdict,
+    }
 
 
 # --- effective data transferred ----------------------------------------------------------------------------
@@ -399,17 +400,5 @@ def scale_steps(found: Found) -> pd.DataFrame:
             p = stats.paired(
                 runs[runs.source == after].set_index("seed").score, runs[runs.source == before].set_index("seed").score
             )
-            rows.append(
-                {
-                    "kind": kind,
-                    "approach": after,
-                    "baseline": before,
-                    "difference": 100 * p.mean,
-                    "low": 100 * p.low,
-                    "high": 100 * p.high,
-                    "won": p.won,
-                    "seeds": len(p.seeds),
-                    "verdict": p.verdict,
-                }
-            )
+            rows.append({"kind": kind, **paired_row(after, before, p)})
     return pd.DataFrame(rows)
