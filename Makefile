@@ -1,5 +1,6 @@
 # Transfer Lab: `make demo` prepares everything offline and runs every notebook;
-# `make test` runs the linters and the tests, notebooks included in smoke mode; `make test-fast` skips the slow ones.
+# `make test` runs the linters and the tests, each notebook once in smoke mode; `make test-fast` skips the slow ones;
+# `make test-full` runs everything (every notebook in every way: smoke, browser, student edition).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -9,12 +10,13 @@ UV_VERSION := 0.13.9
 # torch and torchvision stay at the releases CI's machine has as local wheels
 LOCK_PINS := torch==2.14.1 torchvision==0.29.1
 
-.PHONY: help install dev demo report test test-fast test-latest test-browser offline lint format lab verify-data letters pretrain pretrain-sources pretrain-lm corpus rebuild-caches benchmark student instructor lock clean
+.PHONY: help install dev demo report test test-fast test-full test-latest test-browser offline lint format lab verify-data letters pretrain pretrain-sources pretrain-lm corpus rebuild-caches benchmark student instructor lock clean
 
 help:
 	@echo "make demo   - set up .venv, verify the data, run every notebook at classroom settings into $(BUILD)/"
-	@echo "make test   - ruff + pytest, every notebook in smoke mode (TL_SMOKE=1)"
-	@echo "make test-fast       - ruff + the tests not marked slow (no notebooks, no browser, no sweeps)"
+	@echo "make test   - ruff + pytest, each notebook run once in smoke mode (TL_SMOKE=1): in JupyterLab if it has widgets"
+	@echo "make test-fast       - ruff + the tests not marked slow (no notebooks, no browser, no sweeps), under a minute"
+	@echo "make test-full       - ruff + every test: each notebook also in the other lanes, every student edition run"
 	@echo "make test-latest     - the fast tests in a throw-away .venv-latest/ with the newest releases, no lock (not in CI)"
 	@echo "make lock            - rewrite requirements.lock from pyproject.toml (newest releases in its ranges)"
 	@echo "make test-browser    - JupyterLab in Chromium: run every notebook, check widgets (needs Debian's chromium)"
@@ -69,10 +71,13 @@ format: dev
 	$(BIN)/ruff check --fix helpers tools tests benchmarks notebooks
 
 test: lint
-	TL_SMOKE=1 $(BIN)/python -m pytest tests
+	TL_SMOKE=1 $(BIN)/python -m pytest -m "not full" tests
 
 test-fast: lint
 	TL_SMOKE=1 $(BIN)/python -m pytest -m "not slow" tests
+
+test-full: lint
+	TL_SMOKE=1 $(BIN)/python -m pytest tests
 
 # The drift lane: what a fresh install without the lock would get today. Not part of make test or CI.
 test-latest:

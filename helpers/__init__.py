@@ -22,9 +22,20 @@ Code map, lowest layer first: a module imports only modules listed above it.
     pretrained_study  notebook 08's comparison: released models against the miniature, the scale axis: plans and runs
     pretrained_results  notebook 08's results read back: tidy runs, paired comparisons, the scale axis, compute
     viz           plots for the lessons, each a matplotlib Figure with a title and labelled axes
-    story         notebook 08's sentences and tables, each computed from the results it states
-    checks        exercise checks: right or not, and a hint that names the likely mistake
-    checks_08     notebook 08's exercise checks, on the skeleton of checks
+    story         the pieces of every notebook's sentences: budgets, lists, intervals, Markdown tables
+    story_02_05   notebooks 02-05's sentences and tables, each computed from the results it states
+    story_06      notebook 06's sentences and tables, each computed from the studies' results
+    story_07      notebook 07's sentences and tables, each computed from the language study's results
+    story_08      notebook 08's sentences and tables, and 08's results as 05 and 07 state them
+    checks        exercise checks, the core: right or not, a hint that names the likely mistake, test models
+    checks_01     notebook 01's exercise checks, on the skeleton of checks (and checks_02 ... checks_08 likewise)
+    checks_02     notebook 02's exercise checks
+    checks_03     notebook 03's exercise checks
+    checks_04     notebook 04's exercise checks
+    checks_05     notebook 05's exercise checks
+    checks_06     notebook 06's exercise checks
+    checks_07     notebook 07's exercise checks
+    checks_08     notebook 08's exercise checks
     widgets       thin ipywidgets controls over viz and results
 
 The machinery that builds what ships sits apart in tools/, which nothing here imports:

@@ -1,7 +1,4 @@
-"""Notebook 08's exercise checks, on the shared skeleton of helpers.checks (right or not, and a hint).
-
-The first module of a split by notebook: the checks of 01-07 still live in helpers.checks.
-"""
+"""Notebook 08's exercise checks, on the shared skeleton of helpers.checks (right or not, and a hint)."""
 
 from __future__ import annotations
 
@@ -9,7 +6,7 @@ import math
 
 import torch
 
-from helpers.checks import A_NUMBER, TOLERANCE, _check, _no_answer, _report, _run_learner, _wrong_type
+from helpers.checks import A_NUMBER, TOLERANCE, function_exercise, numeric_check, report, run_learner
 
 _POOL_HINT = (
     "zero the padded vectors with the mask (its shape must line up with tokens' (N, T, 384)), sum over the "
@@ -24,29 +21,26 @@ def _padded_batch() -> tuple[torch.Tensor, torch.Tensor]:
     return tokens, mask
 
 
+@function_exercise("mean_pool(tokens, mask)")
 def check_mean_pooling(function: object) -> bool:
     """The learner's mean_pool(tokens, mask): each text's mean token vector, padding left out."""
-    if function is ...:
-        return _no_answer()
-    if not callable(function):
-        return _wrong_type(function, "a function, e.g. `def mean_pool(tokens, mask): ...`")
     tokens, mask = _padded_batch()
     expected = torch.stack([tokens[i, : int(mask[i].sum())].mean(dim=0) for i in range(len(tokens))])
-    result, problem = _run_learner(function, tokens.clone(), mask.clone())
+    result, problem = run_learner(function, tokens.clone(), mask.clone())
     if problem:
-        return _report(False, f"mean_pool(tokens, mask): {problem}", _POOL_HINT)
+        return report(False, f"mean_pool(tokens, mask): {problem}", _POOL_HINT)
     if not isinstance(result, torch.Tensor) or result.shape != expected.shape:
         shape = tuple(result.shape) if isinstance(result, torch.Tensor) else type(result).__name__
-        return _report(False, f"it returned {shape}, not one vector per text {tuple(expected.shape)}.", _POOL_HINT)
+        return report(False, f"it returned {shape}, not one vector per text {tuple(expected.shape)}.", _POOL_HINT)
     if torch.allclose(result, expected, atol=1e-5):
-        return _report(True, "one vector per text, the mean of its real tokens: padding changes nothing.")
+        return report(True, "one vector per text, the mean of its real tokens: padding changes nothing.")
     if torch.allclose(result, tokens.mean(dim=1), atol=1e-5):
-        return _report(False, "that averages the padding too.", "leave the padded positions out: use the mask.")
+        return report(False, "that averages the padding too.", "leave the padded positions out: use the mask.")
     if torch.allclose(result, (tokens * mask.unsqueeze(-1)).sum(dim=1) / tokens.shape[1], atol=1e-5):
-        return _report(
+        return report(
             False, "that divides by the padded length.", "divide by each text's real tokens, mask.sum(dim=1)."
         )
-    return _report(False, "these are not the mean vectors of the real tokens.", _POOL_HINT)
+    return report(False, "these are not the mean vectors of the real tokens.", _POOL_HINT)
 
 
 def effective_labels(low: tuple[float, float], high: tuple[float, float], score: float) -> float:
@@ -62,7 +56,7 @@ def check_effective_transferred(
     """D_T = D_E - D_F: labels from scratch would need (read off the curve in log space) minus the labels used."""
     d_e = effective_labels(low, high, score)
     linear = low[0] + (score - low[1]) / (high[1] - low[1]) * (high[0] - low[0])
-    return _check(
+    return numeric_check(
         answer,
         d_e - budget,
         what="the effective labels transferred per class",

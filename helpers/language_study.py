@@ -9,7 +9,8 @@ The protocol is the one of 02-06, budget-true: every recipe (learning rate, step
 development pairing made of other works (Hamlet for the generative task; Northanger Abbey against
 Hamlet for classification), at the same budget, then frozen. No character of Macbeth, Persuasion or
 Twelfth Night beyond the stated budget informs any choice. Results are cached in
-data/results/language.json (`python -m tools.sweep fill --only 07`).
+data/results/language.json (`python -m tools.sweep fill --only 07`). This module plans, runs and sums up in
+numbers; helpers.story_07 states the numbers in sentences and tables.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from helpers import cost, experiment, gpt, language, stats, text
-from helpers.core import REPO_DIR, RESULTS_DIR
+from helpers.core import RESULTS_DIR
 from helpers.trials import ExperimentError
 
 VERSIONS = {"generative": 1, "classification": 2}  # bump a task's number when a change alters its results
@@ -180,8 +181,14 @@ def _run_classification(trial: LanguageTrial) -> dict:
         seconds = time.perf_counter() - start  # reading the snippets' features, then the logistic regression
         score = float(np.mean(probe.predict(features(pretrained(), task.test_texts)) == np.asarray(task.test_labels)))
         reading = gpt.flops_per_token(pretrained().config)["forward"] * language.SNIPPET_LENGTH * len(snippets)
-        return {"score": score, "curve": {"0": score}, "seconds": seconds, "train_flops": reading,
-                "trainable_params": pretrained().config.width + 1}  # fmt: skip
+        trainable = pretrained().config.width + 1  # the logistic regression's weights and bias
+        return {
+            "score": score,
+            "curve": {"0": score},
+            "seconds": seconds,
+            "train_flops": reading,
+            "trainable_params": trainable,
+        }
     body = start_model(trial.approach, trial.seed)
     model = language.TextClassifier(body, len(task.classes))
     if trial.approach == "LoRA":
@@ -248,7 +255,7 @@ def _collect(planned: list[LanguageTrial], rows: dict[str, dict], path: Path) ->
     return experiment.collect(planned, rows, path, "python -m tools.sweep fill --only 07")
 
 
-# --- summaries for the notebook -------------------------------------------------------------------------
+# --- numeric summaries (helpers.story_07 states them) ---------------------------------------------------
 
 
 def task_rows(found: LanguageResults, task: str) -> pd.DataFrame:
@@ -273,22 +280,6 @@ def summary(found: LanguageResults, task: str) -> pd.DataFrame:
     return table
 
 
-def score_grid(found: LanguageResults, task: str) -> pd.DataFrame:
-    """Budgets down, approaches across: 'mean [min, max]' (loss in nats per character, or accuracy in %)."""
-    table = summary(found, task)
-    scale, fmt = (1, "{:.2f}") if task == "generative" else (100, "{:.1f}")
-    table["cell"] = [
-        f"{fmt.format(scale * r.score)} [{fmt.format(scale * r.low)}, {fmt.format(scale * r.high)}]"
-        for r in table.itertuples()
-    ]
-    grid = table.pivot(index="budget", columns="approach", values="cell")
-    order = GENERATIVE_APPROACHES if task == "generative" else CLASSIFICATION_APPROACHES
-    grid = grid[[a for a in order if a in grid.columns]]
-    grid.index.name = "characters of Macbeth" if task == "generative" else "labels per class"
-    grid.columns.name = None
-    return grid
-
-
 def paired(found: LanguageResults, task: str, approach: str, baseline: str, budget: int) -> dict:
     """approach minus baseline, seed by seed (same text or same snippets at a seed): mean, 95% interval, wins.
 
@@ -306,23 +297,31 @@ def paired(found: LanguageResults, task: str, approach: str, baseline: str, budg
     return {"differences": np.array(p.differences), **interval, "won": p.won, "seeds": len(p.seeds)}
 
 
-def paired_table(found: LanguageResults, task: str, baseline: str, approaches: tuple[str, ...]) -> pd.DataFrame:
-    """Each approach minus the baseline at every budget: difference, 95% interval, seeds won (in points or nats)."""
-    scale, unit = (1, "nats") if task == "generative" else (100, "points")
+def comparisons(found: LanguageResults, task: str, baseline: str, approaches: tuple[str, ...]) -> pd.DataFrame:
+    """Each approach minus the baseline at every budget, seed by seed: one row per pair with the mean difference,
+    its 95% interval (`low`, `high`), seeds won, the verdict (`resolved`) and each seed's difference.
+
+    Differences are in the task's score: loss in nats (below zero: better), or accuracy as a fraction.
+    """
     rows = []
     for approach in approaches:
         for budget in sorted(task_rows(found, task).budget.unique()):
             p = paired(found, task, approach, baseline, int(budget))
-            rows.append({
-                "approach": f"{approach} minus {baseline}",
-                "budget": int(budget),
-                f"difference ({unit})": round(scale * p["mean"], 3 if task == "generative" else 1),
-                "95% interval": f"[{scale * p['low']:+.{3 if task == 'generative' else 1}f}, "
-                f"{scale * p['high']:+.{3 if task == 'generative' else 1}f}]",
-                "seeds won": f"{p['won']}/{p['seeds']}",
-                "verdict": resolved(p, task),
-                "_paired": p,
-            })  # fmt: skip
+            rows.append(
+                {
+                    "task": task,
+                    "approach": approach,
+                    "baseline": baseline,
+                    "budget": int(budget),
+                    "difference": p["mean"],
+                    "low": p["low"],
+                    "high": p["high"],
+                    "won": p["won"],
+                    "seeds": p["seeds"],
+                    "verdict": resolved(p, task),
+                    "differences": p["differences"],
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -361,46 +360,27 @@ def pretraining_record(path: Path = language.LM_CHECKPOINT) -> dict:
     return json.loads(record.read_text())
 
 
-def where_measured(record: dict, path: Path = language.LM_CHECKPOINT) -> str:
-    """Where and when the pretraining record was measured, as a phrase: not here, unless you ran make pretrain-lm."""
-    machine, shown = record["machine"], path.with_suffix(".json").resolve()
-    shown = shown.relative_to(REPO_DIR) if shown.is_relative_to(REPO_DIR) else shown
-    return (
-        f"on {machine['cpu_count']} cores ({machine['processor']} {machine['system'].split()[0]}, torch "
-        f"{machine['torch']}) on {record['date']}, when make pretrain-lm built the shipped checkpoint (its record: "
-        f"{shown.as_posix()})"
-    )
-
-
-def pretraining_cost_note(record: dict, live_fine_tuning_flops: float) -> str:
-    """Markdown: pretraining's FLOPs and recorded seconds against one live fine-tuning, and how to read the ledger."""
-    return (
-        f"Pretraining cost {record['train_flops']:.3g} FLOPs, about "
-        f"{record['train_flops'] / live_fine_tuning_flops:.0f} times the live full fine-tuning of section 6; it "
-        f"took {record['train_seconds']:.0f} s of training {where_measured(record)}. The break-even column says "
-        "after how many tasks pretraining once plus fine-tuning each costs fewer FLOPs than training each from "
-        "scratch; 'never' means fine-tuning a task costs no less than training it from scratch at the chosen "
-        "recipes, so pretraining buys quality, not compute. In practice nobody pays for the pretraining of a large "
-        "model per task: it is done once, by someone else, and shared, which is the amortisation of 05 taken to "
-        "its limit."
-    )
-
-
 def ledger(found: LanguageResults, task: str, budget: int, approach: str, amortise_over: int = 10) -> pd.DataFrame:
-    """FLOPs per task of `approach` and of from scratch at one budget, with pretraining spread over N tasks."""
+    """FLOPs per task of `approach` and of from scratch at one budget, with pretraining spread over N tasks.
+
+    One row per approach: pretraining_flops (paid once; none from scratch), flops_per_task, amortised_flops
+    (per task, with the pretraining spread over `amortise_over` tasks) and the mean score.
+    """
     table = summary(found, task).set_index(["approach", "budget"])
     pretrain = pretraining_record()["train_flops"]
     rows = []
     for name in ("from scratch", approach):
         per_task = table.loc[(name, budget), "train_flops"]
         one_off = pretrain if name != "from scratch" else 0
-        rows.append({
-            "approach": name,
-            "pretraining FLOPs (once)": one_off,
-            "FLOPs per task": per_task,
-            f"FLOPs per task, pretraining over {amortise_over} tasks": per_task + one_off / amortise_over,
-            "score": table.loc[(name, budget), "score"],
-        })  # fmt: skip
+        rows.append(
+            {
+                "approach": name,
+                "pretraining_flops": one_off,
+                "flops_per_task": per_task,
+                "amortised_flops": per_task + one_off / amortise_over,
+                "score": table.loc[(name, budget), "score"],
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -414,15 +394,3 @@ def break_even(found: LanguageResults, task: str, budget: int, approach: str) ->
     table = summary(found, task).set_index(["approach", "budget"])
     c_t, c_s = table.loc[(approach, budget), "train_flops"], table.loc[("from scratch", budget), "train_flops"]
     return float(cost.break_even(pretraining_record()["train_flops"], c_t, c_s))
-
-
-def budgets_where(table: pd.DataFrame, task: str, approach: str, verdict: str, unit: str = "") -> str:
-    """The budgets at which `approach` (in paired_table) is resolved `verdict`: '5, 10 labels' or 'no budget'."""
-    hits = [
-        f"{budget:,}"
-        for name, budget, p in zip(table.approach, table.budget, table._paired)
-        if name.split(" minus ")[0] == approach and resolved(p, task) == verdict
-    ]
-    if not hits:
-        return "no budget"
-    return ", ".join(hits) + (f" {unit}" if unit else "")

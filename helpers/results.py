@@ -165,6 +165,16 @@ def summarise(chosen: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def first_tie(chosen: pd.DataFrame, approach: str, baseline: str = "from scratch") -> tuple[int | None, dict | None]:
+    """The first budget (smallest first) at which approach minus baseline's 95% interval reaches zero, with its
+    paired comparison (paired); (None, None) if the interval lies above zero at every budget."""
+    for n in trials.LABELS_PER_CLASS:
+        p = paired(chosen, approach, baseline, n)
+        if p["low"] <= 0:
+            return n, p
+    return None, None
+
+
 def budgets(table: pd.DataFrame) -> list[int]:
     """The label budgets in a table, smallest first, ALL last."""
     return sorted(set(table.labels_per_class), key=lambda n: math.inf if n == ALL else n)
@@ -305,73 +315,6 @@ def recipes_table(results: dict[str, pd.DataFrame]) -> pd.DataFrame:
     return table.rename_axis("approach").rename_axis("labels per class", axis=1)
 
 
-def budget_phrase(labels_per_class: int) -> str:
-    """A label budget in words: "1 label per class", "5 labels per class", "the whole pool"."""
-    if labels_per_class == ALL:
-        return "the whole pool"
-    return f"{labels_per_class} label{'' if labels_per_class == 1 else 's'} per class"
-
-
-def difference_sentence(chosen: pd.DataFrame, approach: str, baseline: str, labels_per_class: int) -> str:
-    """A sentence stating a paired comparison, computed: mean difference, its 95% interval, seeds won."""
-    p = paired(chosen, approach, baseline, labels_per_class)
-    n = len(p["seeds"])
-    if math.isnan(p["low"]):
-        verdict = "one seed only, so no interval"
-    elif p["low"] > 0:
-        verdict = "ahead: the interval lies above zero"
-    elif p["high"] < 0:
-        verdict = "behind: the interval lies below zero"
-    else:
-        verdict = "not distinguishable: the interval includes zero"
-    return (
-        f"{approach} minus {baseline} with {budget_phrase(labels_per_class)}: "
-        f"{100 * p['mean']:+.1f} points (95% interval {100 * p['low']:+.1f} to {100 * p['high']:+.1f}), "
-        f"ahead in {p['won']} of {n} seeds; {verdict}"
-    )
-
-
-def paired_verdict(chosen: pd.DataFrame, approaches: Sequence[str], baseline: str, labels_per_class: int) -> str:
-    """One or more sentences: which approaches the seeds put ahead of `baseline`, which behind, which neither."""
-    found = {approach: paired(chosen, approach, baseline, labels_per_class) for approach in approaches}
-    if all(math.isnan(p["low"]) for p in found.values()):
-        return "With one seed there is no interval, so no verdict."
-    ahead = [a for a, p in found.items() if p["low"] > 0]
-    behind = [a for a, p in found.items() if p["high"] < 0]
-    unresolved = [a for a in approaches if a not in ahead + behind]
-    counts = {len(p["seeds"]) for p in found.values()}
-    seeds = f"these {counts.pop()} seeds" if len(counts) == 1 else "their seeds"
-    verdict = [
-        f"Ahead of {baseline} (interval above zero): {', '.join(ahead)}."
-        if ahead
-        else f"No interval lies above zero: none of {', '.join(approaches)} is shown to beat {baseline} here.",
-        f"Behind {baseline} (interval below zero): {', '.join(behind)}." if behind else "",
-        f"Not told apart from {baseline} by {seeds}: {', '.join(unresolved)}." if unresolved else "",
-    ]
-    return " ".join(filter(None, verdict))
-
-
-def paired_comparison(chosen: pd.DataFrame, approaches: Sequence[str], baseline: str, labels_per_class: int) -> str:
-    """Markdown: each approach minus `baseline`, seed by seed (difference_sentence), then the verdict."""
-    lines = [f"- {difference_sentence(chosen, approach, baseline, labels_per_class)}." for approach in approaches]
-    return "\n".join([*lines, "", paired_verdict(chosen, approaches, baseline, labels_per_class)])
-
-
-def strategy_flops_note(runs: pd.DataFrame, labels_per_class: int) -> str:
-    """Markdown for 04's table: why it shows FLOPs and not seconds, with gradual unfreezing's share of fine-tuning's."""
-    at = runs[runs.labels_per_class == labels_per_class]
-    flops = at.groupby("approach").train_flops.mean()
-    share = flops["gradual unfreezing"] / flops["fine-tune"]
-    return (
-        f"The FLOPs column is counted, not timed. Gradual unfreezing spends {share:.0%} of fine-tuning's: in its "
-        "first stages the backward pass stops at the lowest block that trains. Seconds are left out: the sweep ran "
-        "two runs at a time on a machine other work was sharing, so a run's seconds depend on what ran beside it "
-        "as much as on the method. Timed back to back on one thread "
-        "(`benchmarks/bench_strategies.py`), from scratch, fine-tuning and discriminative rates take the same time "
-        "per step, and gradual unfreezing less, in step with its FLOPs."
-    )
-
-
 def contrast_table(results: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """Test accuracy (%) with the budget-true recipe and with the setting chosen on 200 validation digits."""
     true, tuned = budget_true(results), validation_tuned(results)
@@ -449,22 +392,6 @@ def rerun(row: pd.Series | dict) -> dict:
     fields.update(steps=int(fields["steps"]), batch_size=int(fields["batch_size"]))
     fields = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in fields.items()}
     return trials.run_trial(Trial(**fields))
-
-
-def rerun_verdict(cached: float, live: float, num_test: int, smoke: bool = False):
-    """Markdown: whether a live run reproduced a cached trial's test accuracy, and if not, by how many digits."""
-    from IPython.display import Markdown  # only notebooks show it; the report stays plain text
-
-    if smoke:
-        return Markdown("Smoke run: fewer steps than the cached trial, so the two are not compared.")
-    if live == cached:
-        return Markdown("**Identical**: on this machine the live run reproduces the cached trial exactly.")
-    digits = round(abs(live - cached) * num_test)
-    return Markdown(
-        f"**They differ** by {100 * abs(live - cached):.2f} points, {digits} of the {num_test} test digits: "
-        "the same trial, its sums rounded differently here than on the machine that built the cache (another "
-        "processor, device or library version can do that)."
-    )
 
 
 # --- the report ---------------------------------------------------------------------------------------

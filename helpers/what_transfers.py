@@ -357,14 +357,10 @@ def curve_difference(layers: pd.DataFrame, curve: str, other: str, n: int) -> di
     return {"mean": mean, "low": low, "high": high}
 
 
-def layer_grid(summary: pd.DataFrame) -> pd.DataFrame:
-    """The Yosinski table: a row per curve, a column per n, "mean [min, max]" in percent."""
-    grid = {}
-    for _, row in summary.sort_values("n").iterrows():
-        text = f"{100 * row['mean']:.1f} [{100 * row['low']:.1f}, {100 * row['high']:.1f}]"
-        grid.setdefault(row["curve"], {})[f"n = {row['n']}"] = text
-    curves = [c for c in CURVES if c in grid]
-    return pd.DataFrame(grid).T.loc[curves].fillna("")
+def anb_minus_bnb(layers: pd.DataFrame) -> dict[int, dict]:
+    """{n: AnB minus BnB at n, seed by seed (curve_difference)} for n = 1..the deepest copy: how specific to A."""
+    deepest = int(layers["blocks"].max())
+    return {n: curve_difference(layers, "AnB", "BnB", n) for n in range(1, deepest + 1)}
 
 
 def source_label(approach: str, source: str) -> str:
@@ -420,6 +416,24 @@ def negative_frame(studies: Studies) -> pd.DataFrame:
     """The shoes-and-bags trials, the approach column naming the source ("fine-tune: clothes")."""
     frame = studies.negative
     return frame.assign(approach=[source_label(a, s) for a, s in zip(frame.approach, frame.source)])
+
+
+def sources_against_scratch(studies: Studies, approach: str = "fine-tune") -> pd.DataFrame:
+    """Each source under `approach` ("fine-tune" or "linear probe") minus from scratch on the digits, seed by seed."""
+    frame = source_frame(studies)
+    chosen = frame[frame.approach.str.startswith(approach) | (frame.approach == "from scratch")]
+    return paired_against(chosen, "from scratch", SOURCE_LABELS)
+
+
+def probes_against_letters(studies: Studies) -> pd.DataFrame:
+    """Frozen features: each source's linear probe minus the letters' probe on the digits (paired_against)."""
+    frame = source_frame(studies)
+    return paired_against(frame[frame.approach.str.startswith("linear probe")], "linear probe: letters", SOURCE_LABELS)
+
+
+def negative_against_scratch(studies: Studies) -> pd.DataFrame:
+    """Shoes and bags: every approach (clothes probe, clothes fine-tuned, letters probe) minus from scratch."""
+    return paired_against(negative_frame(studies), "from scratch", NEGATIVE_LABELS, task="shoes and bags")
 
 
 def forgetting_table(studies: Studies) -> tuple[pd.DataFrame, float]:

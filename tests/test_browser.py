@@ -3,10 +3,15 @@
 `make test-browser` runs only this file. For each notebook it opens JupyterLab (smoke settings,
 TL_SMOKE=1, on a copy of notebooks/ so nothing is saved over the sources), runs all cells and checks:
 no cell raised, every widget rendered (no "Error displaying widget", no raw `IntSlider(...)` text),
-no widget label or button text is cut. In 05 it moves the label-budget slider and works the console
+no widget label or button text is cut, and (from the notebook JupyterLab saves) every solution passes
+its check, as the smoke run checks it. In 05 it moves the label-budget slider and works the console
 (approach, budget, one seed, the rerun button) and checks that what is displayed changes. It also
-opens one HTML copy, as `make demo` writes it, with every network request refused and checks that its
-widgets render and that the page carries the notebook's title. Screenshots go to build/browser/.
+executes a small notebook with a widget through tools.run_notebook, as `make demo` does, opens its HTML
+copy with every network request refused and checks that the widget renders and that the page carries the
+notebook's title. Screenshots go to build/browser/.
+
+`make test` runs here only the notebooks with widgets (tests/lanes.py), which the smoke runs then leave out;
+`make test-full` runs every notebook here too.
 
 Skipped, with the reason printed, when Playwright or Chromium is missing (`apt-get install chromium`).
 """
@@ -27,15 +32,16 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from tests.lanes import BROWSER_NOTEBOOKS, CHROMIUM, NOTEBOOKS, notebook_params
+from tests.test_notebooks_run import solutions_failing
 from tools import run_notebook
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed: pip install -e '.[dev]'")
 
 REPO = Path(__file__).resolve().parent.parent
 SHOTS = REPO / "build" / "browser"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 WIDGETS_EXPECTED = {"01": 1, "02": 1, "03": 1, "05": 3}  # interactive outputs each notebook builds, at least
+assert set(WIDGETS_EXPECTED) == BROWSER_NOTEBOOKS
 RUN_LIMIT_S = 240  # one notebook's "Run All" in smoke mode (each takes well under a minute)
 # Without these, Chromium tries Google's services at start-up; the machine may have no network at all.
 CHROMIUM_ARGS = [
@@ -99,7 +105,7 @@ def lab(tmp_path_factory):
     base = f"http://127.0.0.1:{port}"
     try:
         wait_for_server(f"{base}/api/status?token={token}", server)
-        yield base, token
+        yield base, token, root
     finally:
         server.terminate()
         try:
@@ -150,7 +156,7 @@ def run_all_cells(page, limit_s: float = RUN_LIMIT_S) -> None:
 
 def open_notebook(page, lab, name: str) -> None:
     """The notebook alone in a workspace of its own (`reset`: no tabs restored from an earlier test)."""
-    base, token = lab
+    base, token, _ = lab
     page.goto(f"{base}/lab/workspaces/{Path(name).stem}/tree/notebooks/{name}?reset&token={token}")
     page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=60_000)
     try:  # the committed notebooks name no kernel, so JupyterLab may ask which one to start
@@ -162,7 +168,7 @@ def open_notebook(page, lab, name: str) -> None:
 
 def shut_down_kernels(lab) -> None:
     """Every kernel the server runs, through its REST API: each test starts from a quiet machine."""
-    base, token = lab
+    base, token, _ = lab
     with urllib.request.urlopen(f"{base}/api/kernels?token={token}", timeout=10) as response:
         kernels = json.load(response)
     for kernel in kernels:
@@ -186,7 +192,30 @@ def output_problems(page) -> list[str]:
     return problems
 
 
-@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[path.name[:2] for path in NOTEBOOKS])
+def saved_cells(page, path: Path, limit_s: float = 30) -> list[dict]:
+    """Save the notebook from JupyterLab (File > Save Notebook) and read each code cell back as the smoke run
+    reports it: its tags, source and printed text."""
+    before = path.stat().st_mtime_ns
+    page.get_by_role("menuitem", name="File", exact=True).click()
+    page.get_by_role("menuitem", name=re.compile(r"^Save Notebook")).first.click()
+    deadline = time.monotonic() + limit_s
+    while path.stat().st_mtime_ns == before:
+        assert time.monotonic() < deadline, f"JupyterLab did not save {path.name} within {limit_s:.0f} s"
+        time.sleep(0.25)
+    time.sleep(0.5)  # the write may still be under way
+    notebook = nbformat.read(path, as_version=4)
+    return [
+        {
+            "tags": cell.metadata.get("tags", []),
+            "source": cell.source,
+            "stdout": "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream"),
+        }
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+    ]
+
+
+@pytest.mark.parametrize("notebook", notebook_params(full_unless=BROWSER_NOTEBOOKS))
 def test_notebook_runs_in_jupyterlab(lab, browser, notebook):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     errors = []
@@ -199,6 +228,10 @@ def test_notebook_runs_in_jupyterlab(lab, browser, notebook):
         assert output_problems(page) == []
         widgets = page.locator(".jp-OutputArea .widget-interact, .jp-OutputArea .widget-vbox").count()
         assert widgets >= WIDGETS_EXPECTED.get(notebook.name[:2], 0), f"only {widgets} widgets rendered"
+        cells = saved_cells(page, lab[2] / "notebooks" / notebook.name)
+        has_solutions = any("solution" in cell.metadata.get("tags", []) for cell in nbformat.read(notebook, 4).cells)
+        assert any("solution" in c["tags"] and c["stdout"] for c in cells) == has_solutions, "no solution ran"
+        assert solutions_failing(cells) == []
         if notebook.name.startswith("05"):
             check_side_by_side_controls(page)
             page.screenshot(path=SHOTS / f"{notebook.stem}_after_controls.png", full_page=True)
@@ -251,14 +284,28 @@ def check_side_by_side_controls(page) -> None:
     fresh.get_by_text("fresh run: test accuracy").wait_for(timeout=120_000)
 
 
-def test_html_copy_renders_widgets_offline(browser, tmp_path):
-    """An HTML copy as `make demo` writes it, opened with every network request refused."""
-    notebook = next(path for path in NOTEBOOKS if path.name.startswith("03"))
-    env = {**os.environ, "TL_SMOKE": "1"}
+def slider_notebook(folder: Path) -> Path:
+    """A notebook of a title and one slider: the smallest that `make demo` would copy to HTML with a widget."""
+    cells = [
+        nbformat.v4.new_markdown_cell("# A slider, offline"),
+        nbformat.v4.new_code_cell("import ipywidgets as widgets\nwidgets.interact(lambda n: n * n, n=(1, 10))"),
+    ]
+    path = folder / "slider.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), path)
+    return path
+
+
+@pytest.mark.parametrize(
+    "which", ["slider", pytest.param("03", marks=pytest.mark.full)], ids=["slider", "03_reuse_the_features"]
+)
+def test_html_copy_renders_widgets_offline(browser, tmp_path, which):
+    """A notebook executed through a kernel and written as HTML as `make demo` does, opened with every network
+    request refused: its widgets render and the page carries the notebook's title."""
+    notebook = slider_notebook(tmp_path) if which == "slider" else next(p for p in NOTEBOOKS if p.name[:2] == which)
     subprocess.run(
         [sys.executable, "-m", "tools.run_notebook", str(notebook), "--build", str(tmp_path)],
         cwd=REPO,
-        env=env,
+        env={**os.environ, "TL_SMOKE": "1"},
         check=True,
         timeout=300,
     )
@@ -277,7 +324,7 @@ def test_html_copy_renders_widgets_offline(browser, tmp_path):
     page.goto(html.as_uri())
     page.wait_for_selector(".widget-slider, .widget-hslider", timeout=30_000)
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SHOTS / "html_offline_03.png", full_page=True)
+    page.screenshot(path=SHOTS / f"html_offline_{notebook.stem}.png", full_page=True)
     assert page.title() == run_notebook.notebook_title(nbformat.read(notebook, as_version=4))
     assert refused == [], f"the page asked the network for {refused}"
     page.close()

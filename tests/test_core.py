@@ -289,6 +289,7 @@ def test_checkpoint_errors(tmp_path):
         checkpoint.load_checkpoint(truncated)
 
 
+@pytest.mark.slow  # seconds of training or waiting: in make test, not make test-fast
 def test_shipped_checkpoint_reproduces_its_recorded_accuracy():
     model, meta = checkpoint.load_checkpoint(checkpoint.SOURCE_CHECKPOINT)
     assert model.config == dataclasses.replace(models.STANDARD, num_classes=37)

@@ -261,6 +261,7 @@ def test_a_rebuild_writes_the_shipped_bytes_back(tmp_path):
     assert not list(tmp_path.glob("*.part"))
 
 
+@pytest.mark.slow  # seconds of training or waiting: in make test, not make test-fast
 def test_rendering_is_repeatable_and_within_tolerance_of_the_shipped_letters():
     first, again = characters.render("test"), characters.render("test")
     assert torch.equal(first.images, again.images) and torch.equal(first.labels, again.labels)

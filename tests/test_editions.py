@@ -2,16 +2,20 @@
 
 The student edition must keep every exercise open and hold no solution: no solution cell, and no line
 of solution code anywhere. The instructor edition keeps the solutions, expanded, and the notes.
-Run All on the student edition must stop at nothing and print no answer (slow: it runs them all).
+Run All on the student edition must stop at nothing and print no answer. Statically, for every notebook: no
+cell of the student edition uses a name that only a (removed) solution defines. End to end, `make test` runs one
+student edition (tests/lanes.py, STUDENT_RUN) and `make test-full` runs them all.
 """
 
+import ast
 import re
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from tests.test_notebooks_run import NOTEBOOKS, run_notebook
+from tests.lanes import NOTEBOOKS, STUDENT_RUN, notebook_params
+from tests.test_notebooks_run import run_notebook
 from tools import editions
 
 
@@ -39,7 +43,8 @@ def test_every_exercise_has_a_tagged_solution_and_every_hidden_cell_is_one():
 
 
 def solution_lines(path: Path) -> set[str]:
-    """Lines of solution code that appear nowhere else in the notebook (the exercise cells repeat the checks)."""
+    """Lines of solution code that appear nowhere else in the notebook (the exercise cells repeat the checks); a
+    line of brackets alone says nothing and is left out."""
     elsewhere = {
         line.strip().rstrip(";")
         for cell in cells(path)
@@ -51,7 +56,7 @@ def solution_lines(path: Path) -> set[str]:
         for cell in tagged(path, "solution")
         if cell.cell_type == "code"
         for line in cell.source.splitlines()
-        if line.strip() and not line.strip().startswith("#") and line.strip().rstrip(";") not in elsewhere
+        if re.search(r"\w", line) and not line.strip().startswith("#") and line.strip().rstrip(";") not in elsewhere
     }
 
 
@@ -103,8 +108,45 @@ def test_an_unknown_edition_is_refused():
         editions.exporter("teacher")
 
 
+def names_in(source: str) -> tuple[set[str], set[str]]:
+    """(names a cell defines, names it reads): assignments, loop targets, imports, functions and classes."""
+    python = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+    defined, read = set(), set()
+    for node in ast.walk(ast.parse(python)):
+        if isinstance(node, ast.Name):
+            (read if isinstance(node.ctx, ast.Load) else defined).add(node.id)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            defined.add(node.name)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            defined.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.arg):
+            defined.add(node.arg)
+    return defined, read
+
+
+def names_only_solutions_define(notebook: nbformat.NotebookNode) -> set[str]:
+    """Names that a cell outside the solutions reads, but that only solution cells define."""
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    solution = [names_in(cell.source) for cell in code if "solution" in cell.metadata.get("tags", [])]
+    rest = [names_in(cell.source) for cell in code if "solution" not in cell.metadata.get("tags", [])]
+    only_solutions = set().union(*(defined for defined, _ in solution)) - set().union(*(d for d, _ in rest))
+    return only_solutions & set().union(*(read for _, read in rest))
+
+
+def test_no_cell_of_the_student_edition_reads_a_name_only_a_solution_defines():
+    for path in NOTEBOOKS:
+        assert names_only_solutions_define(nbformat.read(path, as_version=4)) == set(), path.name
+    broken = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell("answer = 3", metadata={"tags": ["solution"]}),
+            nbformat.v4.new_code_cell("print(answer + offset)\noffset = 1"),
+        ]
+    )
+    assert names_only_solutions_define(broken) == {"answer"}
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[path.stem for path in NOTEBOOKS])
+@pytest.mark.parametrize("notebook", notebook_params(full_unless={STUDENT_RUN}))
 def test_run_all_on_the_student_edition_stops_at_nothing_and_prints_no_answer(notebook, tmp_path):
     student = editions.write_edition("student", tmp_path / "student", notebooks=notebook.parent)
     path = next(p for p in student if p.name == notebook.name)

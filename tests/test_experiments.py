@@ -10,7 +10,7 @@ import pytest
 import torch
 from scipy import stats
 
-from helpers import checkpoint, cost, results, train, trials
+from helpers import checkpoint, cost, experiment, results, train, trials
 from helpers.trials import ALL, ExperimentError, Trial
 from tools import sweep
 
@@ -241,48 +241,6 @@ def test_one_seed_has_no_interval_rather_than_a_made_up_one():
     assert mean == 0.8 and math.isnan(low) and math.isnan(high)
 
 
-def test_paired_comparison_names_who_is_ahead_behind_and_unresolved_from_the_seeds():
-    accuracy = {  # per seed: base, one clearly ahead, one clearly behind, one that wins one seed and loses one
-        "base": [0.70, 0.60, 0.80],
-        "ahead": [0.75, 0.66, 0.84],
-        "behind": [0.66, 0.55, 0.77],
-        "mixed": [0.80, 0.50, 0.81],
-    }
-    chosen = pd.DataFrame(
-        [
-            {"approach": name, "labels_per_class": 2, "seed": seed, "test_acc": acc}
-            for name, row in accuracy.items()
-            for seed, acc in enumerate(row)
-        ]
-    )
-    text = results.paired_comparison(chosen, ["ahead", "behind", "mixed"], "base", 2)
-    lines = text.splitlines()
-    assert lines[0] == "- " + results.difference_sentence(chosen, "ahead", "base", 2) + "."
-    assert "+5.0 points" in lines[0] and "ahead in 3 of 3 seeds" in lines[0]
-    assert lines[-1] == (
-        "Ahead of base (interval above zero): ahead. Behind base (interval below zero): behind. "
-        "Not told apart from base by these 3 seeds: mixed."
-    )
-    assert results.paired_verdict(chosen, ["ahead", "behind", "mixed"], "base", 2) == lines[-1]
-    nobody = results.paired_comparison(chosen, ["behind", "mixed"], "base", 2).splitlines()[-1]
-    assert nobody.startswith("No interval lies above zero: none of behind, mixed is shown to beat base here.")
-    one_seed = results.paired_comparison(chosen[chosen.seed == 0], ["ahead"], "base", 2)
-    assert one_seed.endswith("With one seed there is no interval, so no verdict.")
-
-
-def test_strategy_flops_note_gives_gradual_unfreezings_share_of_fine_tunings_flops():
-    runs = pd.DataFrame(
-        {
-            "approach": ["fine-tune", "fine-tune", "gradual unfreezing", "gradual unfreezing", "fine-tune"],
-            "labels_per_class": [2, 2, 2, 2, 5],
-            "train_flops": [3e11, 3e11, 2e11, 2e11, 9e11],  # the run at 5 labels per class is not counted
-        }
-    )
-    note = results.strategy_flops_note(runs, 2)
-    assert "Gradual unfreezing spends 67% of fine-tuning's" in note
-    assert "Seconds are left out" in note and "benchmarks/bench_strategies.py" in note
-
-
 def test_cost_to_reach_stops_at_the_first_curve_point_on_target():
     curve = [[10, 0.3, 0.1], [20, 0.6, 0.2], [30, 0.5, 0.3], [40, 0.8, 0.4]]
     row = _row("LP-FT", 1, 0, 1e-3, 0.8, curve=curve) | {"prep_flops": 7, "flops_per_step": 2.0}
@@ -334,15 +292,37 @@ def shipped():
     return results.load_results()
 
 
-def test_the_shipped_cache_holds_the_whole_plan(shipped):
-    chosen = results.budget_true(shipped)
-    summary = results.summarise(chosen)
-    assert len(shipped["dev"]) == len(trials.dev_grid())
-    for n in trials.LABELS_PER_CLASS:
-        assert set(summary[summary.labels_per_class == n].seeds) == {len(trials.seeds_for(n))}
-    assert len(chosen) == sum(len(trials.seeds_for(n)) for n in trials.LABELS_PER_CLASS) * len(trials.APPROACHES)
+def planned_keys(rows: dict[str, dict]) -> set[str]:
+    """The keys of every trial 02-05 plan, given a cache's rows (the development rows decide the recipes)."""
+    recipes = results.dev_recipes(results.collect(trials.dev_grid(), rows))
+    return {t.key() for t in [*trials.dev_grid(), *trials.digits_plan(recipes), *trials.strategies_plan(recipes)]}
+
+
+def test_the_shipped_cache_holds_exactly_the_planned_trials_and_no_stale_row(shipped):
+    rows = experiment.load_cache(results.RESULTS_PATH)
+    planned = planned_keys(rows)
+    assert not set(rows) - planned, f"{len(set(rows) - planned)} stale rows: rebuild with python -m tools.sweep"
+    assert not planned - set(rows)
     text = results.report(shipped)
     assert "1 label per class (10 seeds)" in text and "Break-even" in text and "200 spare" in text
+
+
+def test_a_stale_row_in_a_copy_of_the_cache_is_told_apart_from_the_plan():
+    rows = dict(experiment.load_cache(results.RESULTS_PATH))
+    key, row = next(iter(rows.items()))
+    rows["0" * len(key)] = {**row, "seed": 99}  # a trial no plan asks for, as an old sweep would have left it
+    assert set(rows) - planned_keys(rows) == {"0" * len(key)}
+
+
+def test_each_chosen_digits_run_used_the_setting_the_development_pairing_ranked_best(shipped):
+    dev, chosen = shipped["dev"], results.budget_true(shipped)
+    assert set(dev.task) == {"fashion"} and set(chosen.task) == {"digits"}  # chosen on other images than used
+    for (approach, n), runs in chosen.groupby(["approach", "labels_per_class"]):
+        knob = trials.knob(approach)
+        tried = dev[(dev.approach == approach) & (dev.labels_per_class == n)].groupby(knob).test_acc.mean()
+        assert len(tried) == len(trials.GRIDS[approach][knob])  # every setting was tried on the development pairing
+        assert set(runs[knob]) == {tried.idxmax()}, (approach, n)  # a tie: the smallest, first in the grid
+        assert sorted(runs.seed) == sorted(trials.seeds_for(n)), (approach, n)
 
 
 @pytest.mark.slow
@@ -365,10 +345,3 @@ def test_formatted_tables_read_as_text_and_keep_their_other_columns():
     assert list(shown.accuracy) == ["50.0%", ""] and list(shown.train_flops) == ["1.50e+12", "2.00e+09"]
     assert list(shown.approach) == ["a", "b"] and "Styler" not in repr(shown)
     assert table.accuracy.iloc[0] == 0.5  # the original is untouched
-
-
-def test_a_rerun_verdict_says_identical_only_when_it_is_and_counts_the_digits_otherwise():
-    assert "Identical" in results.rerun_verdict(0.5539, 0.5539, 899).data
-    differs = results.rerun_verdict(0.5539, 0.5517, 899).data  # 02's live run on a machine other than the cache's
-    assert "differ" in differs and "0.22 points, 2 of the 899 test digits" in differs and "Identical" not in differs
-    assert "not compared" in results.rerun_verdict(0.5539, 0.30, 899, smoke=True).data

@@ -66,8 +66,15 @@ def test_01_the_written_out_loop_is_fit_without_its_extras():
     recipe = train.TrainConfig(steps=4, batch_size=128, lr=3e-3, schedule="constant", shift=0, seed=0)
     names = run_cell(
         tagged_cell("01_pretrain_source.ipynb", "inline-loop"),
-        torch=torch, F=F, data=data, models=models, train_set=train_set, config=config, RECIPE=recipe, LOOP_STEPS=4,
-    )  # fmt: skip
+        torch=torch,
+        F=F,
+        data=data,
+        models=models,
+        train_set=train_set,
+        config=config,
+        RECIPE=recipe,
+        LOOP_STEPS=4,
+    )
     helper = models.make_model(config, seed=0)
     train.fit(helper, train_set, recipe, device=torch.device("cpu"))
     for key, value in helper.state_dict().items():
@@ -78,8 +85,10 @@ def test_01_the_written_out_loop_is_fit_without_its_extras():
 def test_04_the_written_out_parameter_groups_are_param_groups():
     names = run_cell(
         tagged_cell("04_fine_tuning.ipynb", "inline-param-groups"),
-        torch=torch, pretrained=lambda seed: transfer.pretrained_model(10, seed=seed), SEED=0,
-    )  # fmt: skip
+        torch=torch,
+        pretrained=lambda seed: transfer.pretrained_model(10, seed=seed),
+        SEED=0,
+    )
     inline = names["optimizer"].param_groups
     helper = transfer.param_groups(names["demo"], head_lr=names["head_lr"], decay=names["decay"])
     assert [g["name"] for g in inline] == [g["name"] for g in helper]
@@ -93,8 +102,12 @@ def test_04_the_written_out_batchnorm_fix_is_train_mode():
 
     names = run_cell(
         tagged_cell("04_fine_tuning.ipynb", "inline-bn-fix"),
-        torch=torch, nn=nn, transfer=transfer, pretrained=lambda seed: transfer.pretrained_model(10, seed=seed), SEED=0,
-    )  # fmt: skip
+        torch=torch,
+        nn=nn,
+        transfer=transfer,
+        pretrained=lambda seed: transfer.pretrained_model(10, seed=seed),
+        SEED=0,
+    )
     for frozen in ([], ["block1"], ["block1", "block2", "block3"]):
         inline, helper = (transfer.freeze(transfer.pretrained_model(10, seed=0), frozen) for _ in range(2))
         names["train_mode_keeping_frozen_batchnorm"](inline)
@@ -112,8 +125,12 @@ def test_03_the_mobilenet_bridge_trains_only_the_new_head_and_the_helpers_say_wh
     training = SimpleNamespace(load_mobilenet_v2=lambda: pretrained.load_mobilenet_v2().train())
     names = run_cell(
         tagged_cell("03_reuse_the_features.ipynb", "inline-mobilenet"),
-        torch=torch, nn=nn, cost=cost, pretrained=training, SEED=0,
-    )  # fmt: skip
+        torch=torch,
+        nn=nn,
+        cost=cost,
+        pretrained=training,
+        SEED=0,
+    )
     mobilenet, imagenet = names["mobilenet"], pretrained.load_mobilenet_v2()
     head = 1280 * 10 + 10  # a weight per (feature, class) pair, plus a bias per class
     assert cost.count_parameters(mobilenet) == {

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import torch
 
-from helpers import checks_08, experiment, language_study, results, stats, story, viz
+from helpers import checks_08, experiment, language_study, results, stats, story, story_08, viz
 from helpers import pretrained_results as pr
 from helpers import pretrained_study as ps
 
@@ -223,12 +223,12 @@ def test_the_scale_plot_and_the_budget_curves_draw_what_they_are_given(found):
 
 
 def test_story_states_only_verdicts_the_comparisons_hold(found):
-    table = story.vision_comparisons(found)
-    said = story.vision_lesson(found).data
+    table = story_08.vision_comparisons(found)
+    said = story_08.vision_lesson(found).data
     for task in ps.VISION_DEV:
         at = table[table.task == task]
         assert story.against(at, "MobileNetV2 features", "letter CNN features", "the letter CNN features") in said
-    grid = story.score_grid(found, "digits")
+    grid = story_08.score_grid(found, "digits")
     assert list(grid.index) == list(ps.VISION_BUDGETS) and "MobileNetV2 features" in grid.columns
     assert np.all(grid.loc[5].str.match(r"^(\d+\.\d \[\d+\.\d, \d+\.\d\]|not run)$"))
     assert grid.loc[5, "MobileNetV2 fine-tuned"] == "not run" and grid.loc[10, "MobileNetV2 fine-tuned"] != "not run"

@@ -26,6 +26,7 @@ class MissedWakeup:
         return {"msg_type": "execute_reply"}
 
 
+@pytest.mark.slow  # seconds of training or waiting: in make test, not make test-fast
 def test_a_missed_wakeup_costs_at_most_two_slices():
     channel = MissedWakeup()
     start = time.monotonic()
@@ -35,6 +36,7 @@ def test_a_missed_wakeup_costs_at_most_two_slices():
     assert all(t <= run_notebook.POLL_SLICE_S for t in channel.calls)
 
 
+@pytest.mark.slow  # seconds of training or waiting: in make test, not make test-fast
 def test_the_overall_timeout_still_ends_the_wait():
     async def never(timeout=None):
         await asyncio.sleep(timeout)

@@ -15,7 +15,21 @@ import torch.nn.functional as F  # noqa: E402
 from scipy import stats  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
-from helpers import checks, cost, data, models, transfer, viz  # noqa: E402
+from helpers import (  # noqa: E402
+    checks,
+    checks_01,
+    checks_02,
+    checks_03,
+    checks_04,
+    checks_05,
+    checks_06,
+    checks_07,
+    cost,
+    data,
+    models,
+    transfer,
+    viz,
+)
 from helpers.trials import ALL  # noqa: E402
 
 TINY = models.CNNConfig(num_classes=4, width=4, depth=2)
@@ -233,28 +247,28 @@ def _says(capsys, *texts):
 
 
 def test_parameter_count_check(capsys):
-    assert checks.check_parameter_count(352) is True
+    assert checks_01.check_parameter_count(352) is True
     _says(capsys, "Correct: block1 holds 352 parameters")
-    assert checks.check_parameter_count(288) is False
+    assert checks_01.check_parameter_count(288) is False
     _says(capsys, "288 is not the number of parameters in block1", "BatchNorm also learns")
-    assert checks.check_parameter_count(352 + 32) is False
+    assert checks_01.check_parameter_count(352 + 32) is False
     _says(capsys, "no bias")
-    assert checks.check_parameter_count(352 + 64) is False
+    assert checks_01.check_parameter_count(352 + 64) is False
     _says(capsys, "buffers")
     tiny = models.make_model(TINY)
-    assert checks.check_parameter_count(4 * 1 * 3 * 3 + 4 + 4, tiny) is True  # counted by hand for width 4
-    assert checks.check_parameter_count(352, tiny) is False
+    assert checks_01.check_parameter_count(4 * 1 * 3 * 3 + 4 + 4, tiny) is True  # counted by hand for width 4
+    assert checks_01.check_parameter_count(352, tiny) is False
 
 
 def test_output_side_check(capsys):
-    assert checks.check_output_side(3) is True
+    assert checks_01.check_output_side(3) is True
     _says(capsys, "28 -> 14 -> 7 -> 3")
-    assert checks.check_output_side(3.5) is False
+    assert checks_01.check_output_side(3.5) is False
     _says(capsys, "half a pixel")
-    assert checks.check_output_side(4) is False
+    assert checks_01.check_output_side(4) is False
     _says(capsys, "rounds down")
-    assert checks.check_output_side(7, depth=2) is True
-    assert checks.check_output_side(3, depth=2) is False
+    assert checks_01.check_output_side(7, depth=2) is True
+    assert checks_01.check_output_side(3, depth=2) is False
 
 
 def test_flops_check_against_pytorch_counter(capsys):
@@ -262,43 +276,43 @@ def test_flops_check_against_pytorch_counter(capsys):
     with FlopCounterMode(display=False) as counter:
         conv(torch.zeros(1, 1, 28, 28))
     assert counter.get_total_flops() == 451_584
-    assert checks.check_flops_block1(451_584) is True
-    assert checks.check_flops_block1(225_792) is False
+    assert checks_01.check_flops_block1(451_584) is True
+    assert checks_01.check_flops_block1(225_792) is False
     _says(capsys, "multiply-adds")
-    assert checks.check_flops_block1(451_584 // 4) is False
+    assert checks_01.check_flops_block1(451_584 // 4) is False
     _says(capsys, "before the pool")
-    assert checks.check_flops_block1(451_000) is False  # a count is exact: no "close enough"
+    assert checks_01.check_flops_block1(451_000) is False  # a count is exact: no "close enough"
     _says(capsys, "count multiply-adds per output value")
 
 
 def test_check_epochs(capsys):
-    assert checks.check_epochs(400, steps=400, batch_size=32, num_images=10) is True
-    assert checks.check_epochs(1280, steps=400, batch_size=32, num_images=10) is False
+    assert checks_02.check_epochs(400, steps=400, batch_size=32, num_images=10) is True
+    assert checks_02.check_epochs(1280, steps=400, batch_size=32, num_images=10) is False
     _says(capsys, "cannot hold more images")
-    assert checks.check_epochs(1, steps=400, batch_size=32, num_images=10) is False
+    assert checks_02.check_epochs(1, steps=400, batch_size=32, num_images=10) is False
     _says(capsys, "steps one epoch takes")
-    assert checks.check_epochs(128, steps=400, batch_size=32, num_images=100) is True
+    assert checks_02.check_epochs(128, steps=400, batch_size=32, num_images=100) is True
 
 
 def test_check_labels_to_reach(summary, capsys):
-    assert checks.check_labels_to_reach(5, summary, "from scratch", 0.55) is True
+    assert checks_02.check_labels_to_reach(5, summary, "from scratch", 0.55) is True
     _says(capsys, "with 5 labels per class")
-    assert checks.check_labels_to_reach(ALL, summary, "from scratch", 0.55) is False
+    assert checks_02.check_labels_to_reach(ALL, summary, "from scratch", 0.55) is False
     _says(capsys, "a smaller one does too")
-    assert checks.check_labels_to_reach(1, summary, "from scratch", 0.55) is False
+    assert checks_02.check_labels_to_reach(1, summary, "from scratch", 0.55) is False
     _says(capsys, "still under")
-    assert checks.check_labels_to_reach(20, summary, "from scratch", 0.55) is False
+    assert checks_02.check_labels_to_reach(20, summary, "from scratch", 0.55) is False
     _says(capsys, "the sweep has budgets ['1', '5', 'all']")
-    assert checks.check_labels_to_reach(None, summary, "from scratch", 0.55) is False
+    assert checks_02.check_labels_to_reach(None, summary, "from scratch", 0.55) is False
     _says(capsys, "does reach")
 
 
 def test_check_labels_to_reach_with_all_or_none(summary, capsys):
-    assert checks.check_labels_to_reach(ALL, summary, "from scratch", 0.9) is True  # only the whole pool gets there
+    assert checks_02.check_labels_to_reach(ALL, summary, "from scratch", 0.9) is True  # only the whole pool gets there
     _says(capsys, "with all labels per class")
-    assert checks.check_labels_to_reach(None, summary, "from scratch", 0.995) is True  # nothing gets there
+    assert checks_02.check_labels_to_reach(None, summary, "from scratch", 0.995) is True  # nothing gets there
     _says(capsys, "never reaches")
-    assert checks.check_labels_to_reach(ALL, summary, "from scratch", 0.995) is False
+    assert checks_02.check_labels_to_reach(ALL, summary, "from scratch", 0.995) is False
     _says(capsys, "answer None")
 
 
@@ -314,60 +328,60 @@ def test_check_head_parameters(capsys):
 
 def test_check_frozen_backward_flops_agrees_with_pytorch(capsys):
     frozen = transfer.freeze(models.make_model(models.STANDARD, seed=0))
-    assert checks.check_frozen_backward_flops(cost.flops_per_step(frozen, 32)["backward"], batch_size=32) is True
-    assert checks.check_frozen_backward_flops(81_920, batch_size=32) is True
-    assert checks.check_frozen_backward_flops(82_240, batch_size=32) is True  # counting the bias gradient too
+    assert checks_03.check_frozen_backward_flops(cost.flops_per_step(frozen, 32)["backward"], batch_size=32) is True
+    assert checks_03.check_frozen_backward_flops(81_920, batch_size=32) is True
+    assert checks_03.check_frozen_backward_flops(82_240, batch_size=32) is True  # counting the bias gradient too
     _says(capsys, "bias gradient")
-    assert checks.check_frozen_backward_flops(40_960, batch_size=32) is False
+    assert checks_03.check_frozen_backward_flops(40_960, batch_size=32) is False
     _says(capsys, "multiply-add")
-    assert checks.check_frozen_backward_flops(0, batch_size=32) is False
+    assert checks_03.check_frozen_backward_flops(0, batch_size=32) is False
     _says(capsys, "the head itself trains")
 
 
 def test_check_discriminative_lr_agrees_with_param_groups(capsys):
     groups = transfer.param_groups(models.make_model(models.STANDARD), head_lr=3e-3, decay=0.3)
     block1_lr = next(group["lr"] for group in groups if group["name"] == "block1")
-    assert checks.check_discriminative_lr(block1_lr, 3e-3, 0.3, "block1") is True
-    assert checks.check_discriminative_lr(3e-3 * 0.3**2, 3e-3, 0.3, "block1") is False
+    assert checks_04.check_discriminative_lr(block1_lr, 3e-3, 0.3, "block1") is True
+    assert checks_04.check_discriminative_lr(3e-3 * 0.3**2, 3e-3, 0.3, "block1") is False
     _says(capsys, "count the steps down")
-    assert checks.check_discriminative_lr(3e-3 * 0.3 * 3, 3e-3, 0.3, "block1") is False
+    assert checks_04.check_discriminative_lr(3e-3 * 0.3 * 3, 3e-3, 0.3, "block1") is False
     _says(capsys, "use a power")
     with pytest.raises(ValueError, match="block must be one of"):
-        checks.check_discriminative_lr(1.0, 3e-3, 0.3, "block9")
+        checks_04.check_discriminative_lr(1.0, 3e-3, 0.3, "block9")
 
 
 def test_check_frozen_blocks_against_the_model(capsys):
     model = transfer.unfreeze(transfer.freeze(models.make_model(models.STANDARD, seed=0)), ["block3"])
-    assert checks.check_frozen_blocks(["block2", "block1"], model) is True
-    assert checks.check_frozen_blocks(("block1", "block2"), model) is True
+    assert checks_04.check_frozen_blocks(["block2", "block1"], model) is True
+    assert checks_04.check_frozen_blocks(("block1", "block2"), model) is True
     capsys.readouterr()
-    assert checks.check_frozen_blocks(["block1"], model) is False
+    assert checks_04.check_frozen_blocks(["block1"], model) is False
     out = capsys.readouterr().out
     assert "1 frozen block(s) are missing from your answer" in out
     assert "'block2'" not in out  # the hint never names the answer
-    assert checks.check_frozen_blocks(["block1", "block2", "block3"], model) is False
+    assert checks_04.check_frozen_blocks(["block1", "block2", "block3"], model) is False
     _says(capsys, "1 block(s) in your answer already train again")
     transfer.unfreeze(model)
-    assert checks.check_frozen_blocks([], model) is True
+    assert checks_04.check_frozen_blocks([], model) is True
 
 
 def test_check_worst_seed_gain_and_amortised_flops(capsys):
-    assert checks.check_worst_seed_gain(9.2, GAP_CHOSEN, 1) is True
+    assert checks_05.check_worst_seed_gain(9.2, GAP_CHOSEN, 1) is True
     _says(capsys, "seed 0 gains least", "from +9.2 to +42.0 (mean +21.4)", "ahead in 3 of them")
-    assert checks.check_worst_seed_gain(17.0, GAP_CHOSEN, 1) is False  # 65.0% (seed 1) - 48.0% (seed 2)
+    assert checks_05.check_worst_seed_gain(17.0, GAP_CHOSEN, 1) is False  # 65.0% (seed 1) - 48.0% (seed 2)
     _says(capsys, "from different seeds", "(unpaired)", "Subtract seed by seed first")
-    assert checks.check_worst_seed_gain(21.4, GAP_CHOSEN, 1) is False
+    assert checks_05.check_worst_seed_gain(21.4, GAP_CHOSEN, 1) is False
     _says(capsys, "the mean gain")
-    assert checks.check_worst_seed_gain(42.0, GAP_CHOSEN, 1) is False
+    assert checks_05.check_worst_seed_gain(42.0, GAP_CHOSEN, 1) is False
     _says(capsys, "the largest per-seed gain")
-    assert checks.check_worst_seed_gain(0.092, GAP_CHOSEN, 1) is False
+    assert checks_05.check_worst_seed_gain(0.092, GAP_CHOSEN, 1) is False
     _says(capsys, "percentage points")
-    assert checks.check_worst_seed_gain(-9.2, GAP_CHOSEN, 1) is False
+    assert checks_05.check_worst_seed_gain(-9.2, GAP_CHOSEN, 1) is False
     _says(capsys, "the sign")
-    assert checks.check_amortised_flops(5e10 + 1e12 / 10, 1e12, 5e10, 10) is True
-    assert checks.check_amortised_flops(5e10 + 1e12, 1e12, 5e10, 10) is False
+    assert checks_05.check_amortised_flops(5e10 + 1e12 / 10, 1e12, 5e10, 10) is True
+    assert checks_05.check_amortised_flops(5e10 + 1e12, 1e12, 5e10, 10) is False
     _says(capsys, "shared by 10")
-    assert checks.check_amortised_flops((5e10 + 1e12) / 10, 1e12, 5e10, 10) is False
+    assert checks_05.check_amortised_flops((5e10 + 1e12) / 10, 1e12, 5e10, 10) is False
     _says(capsys, "pays its own training in full")
 
 
@@ -394,33 +408,40 @@ GAP_CHOSEN = pd.DataFrame(  # per seed, LP-FT minus linear probe: 9.2, 13.0 and 
 )
 
 EVERY_CHECK = {  # each check with its other arguments fixed
-    "parameter_count": lambda answer: checks.check_parameter_count(answer),
-    "output_side": lambda answer: checks.check_output_side(answer),
-    "flops_block1": lambda answer: checks.check_flops_block1(answer),
-    "epochs": lambda answer: checks.check_epochs(answer, steps=400, batch_size=32, num_images=10),
-    "labels_to_reach": lambda answer: checks.check_labels_to_reach(answer, SUMMARY, "from scratch", 0.55),
+    "parameter_count": lambda answer: checks_01.check_parameter_count(answer),
+    "output_side": lambda answer: checks_01.check_output_side(answer),
+    "flops_block1": lambda answer: checks_01.check_flops_block1(answer),
+    "epochs": lambda answer: checks_02.check_epochs(answer, steps=400, batch_size=32, num_images=10),
+    "labels_to_reach": lambda answer: checks_02.check_labels_to_reach(answer, SUMMARY, "from scratch", 0.55),
     "head_parameters": lambda answer: checks.check_head_parameters(answer),
-    "frozen_backward_flops": lambda answer: checks.check_frozen_backward_flops(answer, batch_size=32),
-    "discriminative_lr": lambda answer: checks.check_discriminative_lr(answer, 1e-2, 0.5, "block1"),
-    "frozen_blocks": lambda answer: checks.check_frozen_blocks(answer, STANDARD_MODEL),
-    "worst_seed_gain": lambda answer: checks.check_worst_seed_gain(answer, GAP_CHOSEN, 1),
-    "amortised_flops": lambda answer: checks.check_amortised_flops(answer, 1e12, 1e9, 10),
-    "copy_blocks": lambda answer: checks.check_copy_blocks(answer),
-    "accuracy_function": lambda answer: checks.check_accuracy_function(answer),
-    "paired_interval": lambda answer: checks.check_paired_interval(answer),
-    "block2_features": lambda answer: checks.check_block2_features(answer),
-    "unfreeze_top": lambda answer: checks.check_unfreeze_top(answer),
-    "choose_setting": lambda answer: checks.check_choose_setting(answer, DEV),
-    "labels_to_reach_function": lambda answer: checks.check_labels_to_reach_function(answer, SUMMARY),
+    "frozen_backward_flops": lambda answer: checks_03.check_frozen_backward_flops(answer, batch_size=32),
+    "discriminative_lr": lambda answer: checks_04.check_discriminative_lr(answer, 1e-2, 0.5, "block1"),
+    "frozen_blocks": lambda answer: checks_04.check_frozen_blocks(answer, STANDARD_MODEL),
+    "worst_seed_gain": lambda answer: checks_05.check_worst_seed_gain(answer, GAP_CHOSEN, 1),
+    "amortised_flops": lambda answer: checks_05.check_amortised_flops(answer, 1e12, 1e9, 10),
+    "copy_blocks": lambda answer: checks_06.check_copy_blocks(answer),
+    "accuracy_function": lambda answer: checks_01.check_accuracy_function(answer),
+    "paired_interval": lambda answer: checks_05.check_paired_interval(answer),
+    "block2_features": lambda answer: checks_03.check_block2_features(answer),
+    "unfreeze_top": lambda answer: checks_04.check_unfreeze_top(answer),
+    "choose_setting": lambda answer: checks_02.check_choose_setting(answer, DEV),
+    "labels_to_reach_function": lambda answer: checks_02.check_labels_to_reach_function(answer, SUMMARY),
     "prediction": lambda answer: checks.check_prediction(answer, ["letters", "fashion", "none"]),
-    "uniform_loss": lambda answer: checks.check_uniform_loss(answer),
-    "lora_parameters": lambda answer: checks.check_lora_parameters(answer, 128, 384, 4),
-    "next_character_loss": lambda answer: checks.check_next_character_loss(answer),
+    "uniform_loss": lambda answer: checks_07.check_uniform_loss(answer),
+    "lora_parameters": lambda answer: checks_07.check_lora_parameters(answer, 128, 384, 4),
+    "next_character_loss": lambda answer: checks_07.check_next_character_loss(answer),
 }
 
 
 def test_every_check_is_listed():
-    assert {f"check_{name}" for name in EVERY_CHECK} == {n for n in dir(checks) if n.startswith("check_")}
+    modules = [checks, checks_01, checks_02, checks_03, checks_04, checks_05, checks_06, checks_07]
+    defined = {
+        name
+        for module in modules
+        for name, value in vars(module).items()
+        if name.startswith("check_") and getattr(value, "__module__", "") == module.__name__
+    }
+    assert {f"check_{name}" for name in EVERY_CHECK} == defined
 
 
 @pytest.mark.parametrize("name", EVERY_CHECK)
@@ -439,18 +460,19 @@ def test_an_answer_of_the_wrong_type_says_what_type_is_expected(name, answer, ca
 
 
 def test_the_expected_type_is_named(capsys):
-    checks.check_labels_to_reach("all", SUMMARY, "from scratch", 0.9)
+    checks_02.check_labels_to_reach("all", SUMMARY, "from scratch", 0.9)
     _says(capsys, "'all' is a str", f"a whole number of labels per class ({ALL} for all of them), or None")
-    checks.check_frozen_blocks("block1", STANDARD_MODEL)
+    checks_04.check_frozen_blocks("block1", STANDARD_MODEL)
     _says(capsys, "a list of block names")
-    checks.check_epochs("9", steps=400, batch_size=32, num_images=10)
+    checks_02.check_epochs("9", steps=400, batch_size=32, num_images=10)
     _says(capsys, "the answer is a number")
 
 
 def test_check_prediction_scores_only_the_pairs_the_seeds_resolve(capsys):
     measured = ["fine-tuning", "n-grams", "from scratch"]  # best first, by mean
-    noise = dict.fromkeys([("fine-tuning", "n-grams"), ("fine-tuning", "from scratch"), ("n-grams", "from scratch")],
-                          "unresolved")  # fmt: skip
+    noise = dict.fromkeys(
+        [("fine-tuning", "n-grams"), ("fine-tuning", "from scratch"), ("n-grams", "from scratch")], "unresolved"
+    )
     assert checks.check_prediction(measured, measured, noise) is True
     out = capsys.readouterr().out
     assert "none of the 3 pairs is resolved" in out and "within noise" in out and "You placed" not in out
@@ -458,8 +480,12 @@ def test_check_prediction_scores_only_the_pairs_the_seeds_resolve(capsys):
     _says(capsys, "none of the 3 pairs is resolved")
     one = {**noise, ("n-grams", "from scratch"): "better"}
     assert checks.check_prediction(["n-grams", "from scratch", "fine-tuning"], measured, one) is True
-    _says(capsys, "1 of the 3 pairs is resolved (n-grams ahead of from scratch)", "agrees with all of them",
-          "The other 2 pairs are within noise")  # fmt: skip
+    _says(
+        capsys,
+        "1 of the 3 pairs is resolved (n-grams ahead of from scratch)",
+        "agrees with all of them",
+        "The other 2 pairs are within noise",
+    )
     assert checks.check_prediction(["from scratch", "fine-tuning", "n-grams"], measured, one) is False
     _says(capsys, "your order puts from scratch above n-grams")
     flipped = {**noise, ("fine-tuning", "from scratch"): "worse"}  # measured below on the mean, ahead seed by seed
@@ -470,16 +496,16 @@ def test_check_prediction_scores_only_the_pairs_the_seeds_resolve(capsys):
 
 
 def test_numbers_from_numpy_and_torch_are_numbers():
-    assert checks.check_parameter_count(np.int64(352)) is True
-    assert checks.check_parameter_count(torch.tensor(352)) is True
-    assert checks.check_epochs(np.float32(400.0), steps=400, batch_size=32, num_images=10) is True
+    assert checks_01.check_parameter_count(np.int64(352)) is True
+    assert checks_01.check_parameter_count(torch.tensor(352)) is True
+    assert checks_02.check_epochs(np.float32(400.0), steps=400, batch_size=32, num_images=10) is True
 
 
 COMPUTED = {  # every check of a computed quantity, each with an expected value of 9.2 or 1.25e-3
-    "epochs": (9.2, lambda answer: checks.check_epochs(answer, steps=46, batch_size=20, num_images=100)),
-    "worst_seed_gain": (9.2, lambda answer: checks.check_worst_seed_gain(answer, GAP_CHOSEN, 1)),
-    "amortised_flops": (9.2, lambda answer: checks.check_amortised_flops(answer, 42.0, 5.0, 10)),
-    "discriminative_lr": (1.25e-3, lambda answer: checks.check_discriminative_lr(answer, 1e-2, 0.5, "block1")),
+    "epochs": (9.2, lambda answer: checks_02.check_epochs(answer, steps=46, batch_size=20, num_images=100)),
+    "worst_seed_gain": (9.2, lambda answer: checks_05.check_worst_seed_gain(answer, GAP_CHOSEN, 1)),
+    "amortised_flops": (9.2, lambda answer: checks_05.check_amortised_flops(answer, 42.0, 5.0, 10)),
+    "discriminative_lr": (1.25e-3, lambda answer: checks_04.check_discriminative_lr(answer, 1e-2, 0.5, "block1")),
 }
 
 
@@ -498,17 +524,17 @@ def test_one_tolerance_rule_for_computed_quantities(name, capsys):
 
 
 def test_the_rounded_answers_of_the_brief(capsys):
-    assert checks.check_discriminative_lr(0.0013, 1e-2, 0.5, "block1") is False
+    assert checks_04.check_discriminative_lr(0.0013, 1e-2, 0.5, "block1") is False
     _says(capsys, "0.0013 is not block1's learning rate", "close, but not within 1%")
-    assert checks.check_worst_seed_gain(9, GAP_CHOSEN, 1) is False
+    assert checks_05.check_worst_seed_gain(9, GAP_CHOSEN, 1) is False
     _says(capsys, "9 is not the smallest per-seed gain", "close, but not within 1%")
-    assert checks.check_worst_seed_gain(9.2, GAP_CHOSEN, 1) is True
-    assert checks.check_worst_seed_gain(9.17, GAP_CHOSEN, 1) is True
+    assert checks_05.check_worst_seed_gain(9.2, GAP_CHOSEN, 1) is True
+    assert checks_05.check_worst_seed_gain(9.17, GAP_CHOSEN, 1) is True
 
 
 def test_counts_are_exact_and_never_close(capsys):
-    assert checks.check_parameter_count(353) is False
-    assert checks.check_frozen_backward_flops(81_921, batch_size=32) is False
+    assert checks_01.check_parameter_count(353) is False
+    assert checks_03.check_frozen_backward_flops(81_921, batch_size=32) is False
     assert "close" not in capsys.readouterr().out
 
 
@@ -519,12 +545,12 @@ def test_check_accuracy_function_catches_a_count_and_training_mode(capsys):
             right = (model(data.to_float(dataset.images)).argmax(1) == dataset.labels).float()
         return right.sum().item() if count else right.mean().item()
 
-    assert checks.check_accuracy_function(score) is True
-    assert checks.check_accuracy_function(lambda m, d: score(m, d, count=True)) is False
+    assert checks_01.check_accuracy_function(score) is True
+    assert checks_01.check_accuracy_function(lambda m, d: score(m, d, count=True)) is False
     _says(capsys, "is a count")
-    assert checks.check_accuracy_function(lambda m, d: score(m, d, train_mode=True)) is False
+    assert checks_01.check_accuracy_function(lambda m, d: score(m, d, train_mode=True)) is False
     _says(capsys, "model.eval()")
-    assert checks.check_accuracy_function(lambda m, d: 1 / 0) is False
+    assert checks_01.check_accuracy_function(lambda m, d: 1 / 0) is False
     _says(capsys, "raised ZeroDivisionError")
 
 
@@ -538,14 +564,14 @@ def test_check_paired_interval_names_the_usual_slips(capsys):
         half = q * d.std(ddof=ddof) / np.sqrt(len(d))
         return d.mean(), d.mean() - half, d.mean() + half
 
-    assert checks.check_paired_interval(interval) is True
+    assert checks_05.check_paired_interval(interval) is True
     for slip, says in [
         (lambda a, b: interval(a, b, quantile=1.96), "1.96 is for many seeds"),
         (lambda a, b: interval(a, b, ddof=0), "divides by n - 1"),
         (lambda a, b: interval(a, b, paired=False), "unpaired"),
         (lambda a, b: interval(b, a), "subtract b from a"),
     ]:
-        assert checks.check_paired_interval(slip) is False
+        assert checks_05.check_paired_interval(slip) is False
         _says(capsys, says)
 
 
@@ -558,7 +584,7 @@ def test_check_block2_features_and_unfreeze_top_against_the_helpers(capsys):
                 x = model.backbone.get_submodule(name)(x)
         return x.mean(dim=(2, 3)) if pool else x
 
-    assert checks.check_block2_features(block2) is True
+    assert checks_03.check_block2_features(block2) is True
     for slip, says in [
         (lambda m, x: block2(m, x, pool=False), "still maps"),
         (lambda m, x: block2(m, x, stop=3), "stop after block2"),
@@ -571,7 +597,7 @@ def test_check_block2_features_and_unfreeze_top_against_the_helpers(capsys):
         (lambda m, x: block2(m, x, pool=False).mean(dim=1), "averages over the channels"),
         (lambda m, x: torch.nn.functional.adaptive_avg_pool2d(block2(m, x, pool=False), 1), ".flatten(1)"),
     ]:
-        assert checks.check_block2_features(slip) is False
+        assert checks_03.check_block2_features(slip) is False
         out = capsys.readouterr().out
         assert says in out, out
         assert "stop after block2" not in out or says == "stop after block2", out  # only when it ran on
@@ -583,25 +609,25 @@ def test_check_block2_features_and_unfreeze_top_against_the_helpers(capsys):
     def bottom(model, k):
         return transfer.unfreeze(transfer.freeze(model), model.block_names()[:k])
 
-    assert checks.check_unfreeze_top(top) is True
-    assert checks.check_unfreeze_top(bottom) is False
+    assert checks_04.check_unfreeze_top(top) is True
+    assert checks_04.check_unfreeze_top(bottom) is False
     _says(capsys, "open from the top")
-    assert checks.check_unfreeze_top(lambda m, k: transfer.unfreeze(m, m.block_names()[3 - k :])) is False
+    assert checks_04.check_unfreeze_top(lambda m, k: transfer.unfreeze(m, m.block_names()[3 - k :])) is False
     _says(capsys, "freeze every block first")
 
 
 def test_check_choose_setting_wants_the_best_mean_and_the_first_of_equals(capsys):
-    assert checks.check_choose_setting(lambda rows, knob: rows.groupby(knob).test_acc.mean().idxmax(), DEV) is True
-    assert checks.check_choose_setting(lambda rows, knob: rows.loc[rows.test_acc.idxmax(), knob], DEV) is False
+    assert checks_02.check_choose_setting(lambda rows, knob: rows.groupby(knob).test_acc.mean().idxmax(), DEV) is True
+    assert checks_02.check_choose_setting(lambda rows, knob: rows.loc[rows.test_acc.idxmax(), knob], DEV) is False
     _says(capsys, "best single run")
-    assert checks.check_choose_setting(lambda rows, knob: 3e-3, DEV) is False
+    assert checks_02.check_choose_setting(lambda rows, knob: 3e-3, DEV) is False
     _says(capsys, "0.003, not 0.001")
 
 
 def test_check_labels_to_reach_function_against_the_reference(capsys):
-    assert checks.check_labels_to_reach_function(checks.labels_to_reach, SUMMARY) is True
-    never_none = lambda summary, approach, target: checks.labels_to_reach(summary, approach, target) or ALL  # noqa: E731
-    assert checks.check_labels_to_reach_function(never_none, SUMMARY) is False
+    assert checks_02.check_labels_to_reach_function(checks_02.labels_to_reach, SUMMARY) is True
+    never_none = lambda summary, approach, target: checks_02.labels_to_reach(summary, approach, target) or ALL  # noqa: E731
+    assert checks_02.check_labels_to_reach_function(never_none, SUMMARY) is False
     _says(capsys, "return None")
 
 
@@ -609,22 +635,22 @@ def test_check_labels_to_reach_function_against_the_reference(capsys):
 
 
 def test_check_uniform_loss_names_bits_probability_and_perplexity(capsys):
-    assert checks.check_uniform_loss(math.log(96)) is True
-    assert checks.check_uniform_loss(4.56) is True  # three significant figures are enough
+    assert checks_07.check_uniform_loss(math.log(96)) is True
+    assert checks_07.check_uniform_loss(4.56) is True  # three significant figures are enough
     for wrong, hint in ((math.log2(96), "bits"), (1 / 96, "probability"), (96, "perplexity"), (3.0, "-ln p")):
-        assert checks.check_uniform_loss(wrong) is False
+        assert checks_07.check_uniform_loss(wrong) is False
         _says(capsys, "Not yet:", hint)
 
 
 def test_check_lora_parameters_counts_a_and_b_only(capsys):
-    assert checks.check_lora_parameters(4 * (128 + 384), 128, 384, 4) is True
+    assert checks_07.check_lora_parameters(4 * (128 + 384), 128, 384, 4) is True
     for wrong, hint in (
         (128 * 384, "frozen weight"),
         (4 * 128, "A alone"),
         (4 * 384, "B alone"),
         (4 * 128 * 384, "thin"),
     ):
-        assert checks.check_lora_parameters(wrong, 128, 384, 4) is False
+        assert checks_07.check_lora_parameters(wrong, 128, 384, 4) is False
         _says(capsys, "Not yet:", hint)
 
 
@@ -641,13 +667,13 @@ def test_check_next_character_loss_against_the_reference_and_three_mistakes(caps
         logits = model(windows[:, :-1])
         return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), windows[:, 1:].reshape(-1), reduction="sum")
 
-    assert checks.check_next_character_loss(right) is True
+    assert checks_07.check_next_character_loss(right) is True
     for wrong, hint in (
         (unshifted, "windows[:, 1:]"),
         (summed, "the mean"),
         (lambda m, w: right(m, w).item(), "tensor"),
     ):
-        assert checks.check_next_character_loss(wrong) is False
+        assert checks_07.check_next_character_loss(wrong) is False
         _says(capsys, "Not yet:", hint)
-    assert checks.check_next_character_loss(lambda m, w: 1 / 0) is False
+    assert checks_07.check_next_character_loss(lambda m, w: 1 / 0) is False
     _says(capsys, "ZeroDivisionError")

