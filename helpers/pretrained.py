@@ -21,7 +21,6 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torchvision.models import mobilenet_v2
 
 from helpers.core import REPO_DIR
 from helpers.data import to_float
@@ -108,6 +107,8 @@ def verify(weights: Weights) -> Path:
 
 def load_mobilenet_v2() -> nn.Module:
     """torchvision's MobileNetV2 with its ImageNet weights (IMAGENET1K_V1), checked, in eval mode."""
+    from torchvision.models import mobilenet_v2  # imported here: a second the lessons that never load it don't spend
+
     model = mobilenet_v2()  # the architecture with random weights: torchvision downloads nothing without weights=
     state_dict = torch.load(verify(MOBILENET_V2), map_location="cpu", weights_only=True)  # tensors only, no code
     model.load_state_dict(state_dict)  # strict: every tensor present, every shape right, nothing left over

@@ -21,6 +21,7 @@ then frozen, as in 02-07: no labelled target example beyond the budget informs a
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import json
@@ -378,15 +379,19 @@ def source_model(name: str) -> nn.Module:
 # --- running one trial ------------------------------------------------------------------------------------
 
 
-def run(trial: RealTrial | Trial | language_study.LanguageTrial | ScaleSource) -> dict:
-    """Run one trial of any of the four kinds on one CPU thread; returns its row."""
+def run(trial: RealTrial | Trial | language_study.LanguageTrial | ScaleSource, one_thread: bool = True) -> dict:
+    """Run one trial of any of the four kinds on one CPU thread, as the sweep does; returns its row.
+
+    `one_thread=False` runs a released model's trial on the threads the caller set instead (notebook 08's
+    live run: faster, and the same arithmetic up to the order of its sums, so a score may differ in the last
+    test snippet)."""
     if isinstance(trial, ScaleSource):
         return pretrain_source(trial)
     if isinstance(trial, Trial):
         return trials.run_trial(trial)
     if isinstance(trial, language_study.LanguageTrial):
         return language_study.run(trial)
-    with experiment.one_thread():
+    with experiment.one_thread() if one_thread else contextlib.nullcontext():
         torch.manual_seed(trial.seed)
         measured = RUNNERS[trial.approach](trial)
         return {**asdict(trial), **measured}
