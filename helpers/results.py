@@ -123,17 +123,41 @@ def test_set_error(accuracy: float, num_test: int = 899) -> float:
     return math.sqrt(accuracy * (1 - accuracy) / num_test)
 
 
-def paired(chosen: pd.DataFrame, approach: str, baseline: str, labels_per_class: int) -> dict:
-    """approach minus baseline, seed by seed (the same digits for both): differences, mean, 95% interval, wins."""
+def paired_stats(chosen: pd.DataFrame, approach: str, baseline: str, labels_per_class: int) -> stats.Paired:
+    """approach minus baseline, seed by seed (the same digits for both), as helpers.stats.paired gives it."""
     at = chosen[chosen.labels_per_class == labels_per_class]
     a = at[at.approach == approach].set_index("seed").test_acc
     b = at[at.approach == baseline].set_index("seed").test_acc
     if not set(a.index) & set(b.index):
         raise ExperimentError(f"No common seeds for {approach!r} and {baseline!r} at {labels_per_class} labels.")
-    p = stats.paired(a, b)  # the one paired comparison every study uses
+    return stats.paired(a, b)  # the one paired comparison every study uses
+
+
+def paired(chosen: pd.DataFrame, approach: str, baseline: str, labels_per_class: int) -> dict:
+    """approach minus baseline, seed by seed (the same digits for both): differences, mean, 95% interval, wins."""
+    p = paired_stats(chosen, approach, baseline, labels_per_class)
     diffs = np.array(p.differences)
     won = {"won": p.won, "lost": int((diffs < 0).sum())}
     return {"seeds": list(p.seeds), "differences": diffs, "mean": p.mean, "low": p.low, "high": p.high, **won}
+
+
+PAIRED_COLUMNS = ["approach", "baseline", "labels_per_class", "mean", "low", "high", "won", "seeds", "verdict"]
+
+
+def paired_row(approach: str, baseline: str, labels_per_class: int, p: stats.Paired) -> dict:
+    """One row of a paired table (PAIRED_COLUMNS): mean difference and its 95% interval (fractions), seeds won
+    of seeds paired, and the verdict ('better', 'worse', 'unresolved') read off the interval."""
+    return {
+        "approach": approach,
+        "baseline": baseline,
+        "labels_per_class": int(labels_per_class),
+        "mean": p.mean,
+        "low": p.low,
+        "high": p.high,
+        "won": p.won,
+        "seeds": len(p.seeds),
+        "verdict": p.verdict,
+    }
 
 
 def summarise(chosen: pd.DataFrame) -> pd.DataFrame:
@@ -181,23 +205,16 @@ def budgets(table: pd.DataFrame) -> list[int]:
 
 
 def paired_table(chosen: pd.DataFrame, baseline: str = "from scratch") -> pd.DataFrame:
-    """Every approach against `baseline` at every budget: mean paired difference (points), 95% interval, seeds won."""
+    """Every approach against `baseline` at every budget (smallest first, ALL = 0 last), numbers only
+    (PAIRED_COLUMNS): mean paired difference in test accuracy and its 95% interval, as fractions (0.031 is
+    3.1 points), seeds won, seeds, verdict. story_02_05.paired_table_text shows it."""
     rows = []
     for n in budgets(chosen):
         for approach in APPROACHES:
             if approach == baseline:
                 continue
-            p = paired(chosen, approach, baseline, n)
-            rows.append(
-                {
-                    "labels per class": label_text(n),
-                    "approach": approach,
-                    "difference (points)": round(100 * p["mean"], 1),
-                    "95% interval": f"[{100 * p['low']:+.1f}, {100 * p['high']:+.1f}]",
-                    "seeds won": f"{p['won']}/{len(p['seeds'])}",
-                }
-            )
-    return pd.DataFrame(rows)
+            rows.append(paired_row(approach, baseline, n, paired_stats(chosen, approach, baseline, n)))
+    return pd.DataFrame(rows, columns=PAIRED_COLUMNS)
 
 
 # --- compute to reach a target ------------------------------------------------------------------------
@@ -316,7 +333,10 @@ def recipes_table(results: dict[str, pd.DataFrame]) -> pd.DataFrame:
 
 
 def contrast_table(results: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Test accuracy (%) with the budget-true recipe and with the setting chosen on 200 validation digits."""
+    """The setting chosen on 200 validation digits minus the budget-true recipe, paired over the contrast seeds,
+    numbers only: approach, labels_per_class, the mean test accuracy of each (`budget_true`, `validation_tuned`),
+    then PAIRED_COLUMNS' mean, low, high (fractions), won, seeds and verdict, with baseline "budget-true".
+    story_02_05.contrast_table_text shows it."""
     true, tuned = budget_true(results), validation_tuned(results)
     rows = []
     for n in trials.CONTRAST_LABELS:
@@ -327,18 +347,10 @@ def contrast_table(results: dict[str, pd.DataFrame]) -> pd.DataFrame:
                 .test_acc
                 for t in (true, tuned)
             ]
-            mean, low, high = mean_interval(pick[1] - pick[0])
-            rows.append(
-                {
-                    "labels per class": n,
-                    "approach": approach,
-                    "budget-true (%)": round(100 * pick[0].mean(), 1),
-                    "200 validation digits (%)": round(100 * pick[1].mean(), 1),
-                    "difference (points)": round(100 * mean, 1),
-                    "95% interval": f"[{100 * low:+.1f}, {100 * high:+.1f}]",
-                }
-            )
-    return pd.DataFrame(rows)
+            row = paired_row(approach, "budget-true", n, stats.paired(pick[1], pick[0]))
+            rows.append({**row, "budget_true": pick[0].mean(), "validation_tuned": pick[1].mean()})
+    columns = ["approach", "baseline", "labels_per_class", "budget_true", "validation_tuned", *PAIRED_COLUMNS[3:]]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def reach_summary(chosen: pd.DataFrame, fraction: float = TARGET_FRACTION) -> pd.DataFrame:
@@ -415,6 +427,7 @@ def budget_report(results: dict[str, pd.DataFrame], chosen: pd.DataFrame, labels
     summary = summarise(chosen).set_index(["approach", "labels_per_class"])
     reach = reach_table(chosen).set_index(["approach", "labels_per_class"])
     n = labels_per_class
+    versus_scratch = paired_table(chosen[chosen.labels_per_class == n]).set_index("approach")
     seeds = summary.loc[("from scratch", n), "seeds"]
     target = target_accuracy(chosen, n)
     lines = [
@@ -428,9 +441,9 @@ def budget_report(results: dict[str, pd.DataFrame], chosen: pd.DataFrame, labels
         if approach == "from scratch":
             versus, won = "", ""
         else:
-            p = paired(chosen, approach, "from scratch", n)
+            p = versus_scratch.loc[approach]
             versus = f"{100 * p['mean']:+.1f} {_interval(p['low'], p['high'], '+')}"
-            won = f"{p['won']}/{len(p['seeds'])}"
+            won = f"{p['won']}/{p['seeds']}"
         lines.append(
             f"{approach:<20} {row.accuracy:>6.1%} {_interval(row.low, row.high):>15} {versus:>25} {won:>6} "
             f"{int(to.reached):>4}/{int(to.seeds):<3} {_median_text(to, 'steps', '.0f'):>11} "
@@ -464,24 +477,16 @@ def break_even_report(results: dict[str, pd.DataFrame], chosen: pd.DataFrame) ->
 
 def contrast_report(results: dict[str, pd.DataFrame]) -> str:
     """Budget-true against tuning on 200 validation digits, paired over the contrast seeds."""
-    both = pd.concat(
-        [budget_true(results).assign(protocol="budget-true"), validation_tuned(results).assign(protocol="200 val")]
-    )
-    both = both[both.labels_per_class.isin(trials.CONTRAST_LABELS) & both.seed.isin(trials.CONTRAST_SEEDS)]
     lines = [
         f"What 200 spare labelled digits buy for tuning ({len(trials.CONTRAST_SEEDS)} seeds): "
         f"test accuracy when each setting is chosen on them, against the budget-true recipe",
         f"{'labels/class':>12} {'approach':<20} {'budget-true':>11} {'200 val':>8} {'difference [95%]':>24}",
     ]
-    for n in trials.CONTRAST_LABELS:
-        for approach in APPROACHES:
-            rows = both[(both.approach == approach) & (both.labels_per_class == n)]
-            true, tuned = (rows[rows.protocol == p].set_index("seed").test_acc for p in ("budget-true", "200 val"))
-            mean, low, high = mean_interval((tuned - true).dropna())
-            lines.append(
-                f"{n:>12} {approach:<20} {true.mean():>11.1%} {tuned.mean():>8.1%} "
-                f"{100 * mean:>+7.1f} {_interval(low, high, '+'):>16}"
-            )
+    for row in contrast_table(results).itertuples():
+        lines.append(
+            f"{row.labels_per_class:>12} {row.approach:<20} {row.budget_true:>11.1%} {row.validation_tuned:>8.1%} "
+            f"{100 * row.mean:>+7.1f} {_interval(row.low, row.high, '+'):>16}"
+        )
     return "\n".join(lines)
 
 

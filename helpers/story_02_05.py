@@ -271,12 +271,45 @@ def catch_up(chosen: pd.DataFrame) -> Markdown:
     )
 
 
+def _bracket(low: float, high: float) -> str:
+    """'[+1.2, +3.4]': a 95% interval (fractions) in points, as the paired tables show it."""
+    return f"[{100 * low:+.1f}, {100 * high:+.1f}]"
+
+
+def paired_table_text(table: pd.DataFrame) -> pd.DataFrame:
+    """results.paired_table as the notebooks show it: labels per class, approach, difference (points),
+    95% interval and seeds won, one row per comparison."""
+    return pd.DataFrame(
+        {
+            "labels per class": [trials.label_text(n) for n in table.labels_per_class],
+            "approach": list(table.approach),
+            "difference (points)": [round(100 * m, 1) for m in table["mean"]],
+            "95% interval": [_bracket(lo, hi) for lo, hi in zip(table.low, table.high)],
+            "seeds won": [f"{w}/{n}" for w, n in zip(table.won, table.seeds)],
+        }
+    )
+
+
+def contrast_table_text(table: pd.DataFrame) -> pd.DataFrame:
+    """results.contrast_table as notebook 05 shows it: test accuracy (%) with the budget-true recipe and with the
+    setting chosen on 200 validation digits, the difference (points) and its 95% interval."""
+    return pd.DataFrame(
+        {
+            "labels per class": list(table.labels_per_class),
+            "approach": list(table.approach),
+            "budget-true (%)": [round(100 * a, 1) for a in table.budget_true],
+            "200 validation digits (%)": [round(100 * a, 1) for a in table.validation_tuned],
+            "difference (points)": [round(100 * m, 1) for m in table["mean"]],
+            "95% interval": [_bracket(lo, hi) for lo, hi in zip(table.low, table.high)],
+        }
+    )
+
+
 def _contrast_spread(contrast: pd.DataFrame) -> tuple[pd.Series, int]:
-    """results.contrast_table's differences (points), and how many of its intervals, as shown, exclude zero."""
-    gains = contrast["difference (points)"]
-    bounds = contrast["95% interval"].str.strip("[]").str.split(", ")
-    lows, highs = bounds.str[0].astype(float), bounds.str[1].astype(float)
-    return gains, int(((lows > 0) | (highs < 0)).sum())
+    """results.contrast_table's differences (points, one decimal as shown), and how many of its intervals exclude
+    zero (a verdict other than 'unresolved')."""
+    gains = pd.Series([round(100 * m, 1) for m in contrast["mean"]], index=contrast.index, dtype=float)
+    return gains, int((contrast.verdict != "unresolved").sum())
 
 
 def contrast_verdict(contrast: pd.DataFrame) -> Markdown:

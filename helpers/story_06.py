@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown
 
-from helpers import viz
+from helpers import results, trials, viz
 from helpers import what_transfers as wt
 from helpers.story import interval
 
@@ -29,12 +29,58 @@ def resolved_either_way(difference: dict | pd.Series) -> bool:
     return difference["low"] > 0 or difference["high"] < 0
 
 
+def budget_text(labels_per_class: int, task: str = "digits") -> str:
+    """How a budget reads: "all" on the digits (their whole pool), "70" on Fashion-MNIST's tasks."""
+    if labels_per_class == trials.ALL and task != "digits":
+        return str(trials.DEV_ALL)
+    return trials.label_text(labels_per_class)
+
+
+def _bracket(low: float, high: float) -> str:
+    """'[+1.2, +5.0]': a 95% interval (fractions) in points, as the paired tables show it."""
+    return f"[{100 * low:+.1f}, {100 * high:+.1f}]"
+
+
+def _budgets(table: pd.DataFrame) -> list[str]:
+    """Each row's budget as it reads on the row's task (a paired table of wt.paired_against)."""
+    return [budget_text(n, task) for n, task in zip(table.labels_per_class, table.task)]
+
+
+def paired_text(table: pd.DataFrame) -> pd.DataFrame:
+    """A paired table (wt.paired_against) as notebook 06 shows it: labels per class, approach, difference
+    (points), 95% interval and seeds won."""
+    return pd.DataFrame(
+        {
+            "labels per class": _budgets(table),
+            "approach": list(table.approach),
+            "difference (points)": [round(100 * m, 1) for m in table["mean"]],
+            "95% interval": [_bracket(lo, hi) for lo, hi in zip(table.low, table.high)],
+            "seeds won": [f"{w}/{n}" for w, n in zip(table.won, table.seeds)],
+        }
+    )
+
+
+def forgetting_text(table: pd.DataFrame) -> pd.DataFrame:
+    """wt.forgetting_table as notebook 06 shows it: digits and letters accuracy (%), and the letters lost (points,
+    the loss: positive when letters were lost) with its 95% interval."""
+    return pd.DataFrame(
+        {
+            "labels per class": [trials.label_text(n) for n in table.labels_per_class],
+            "strategy": list(table.strategy),
+            "digits accuracy (%)": [round(100 * a, 1) for a in table.digits_acc],
+            "letters accuracy (%)": [round(100 * a, 1) for a in table.letters_acc],
+            "letters lost (points)": [round(-100 * m, 1) for m in table["mean"]],
+            "95% interval": [f"[{-100 * hi:.1f}, {-100 * lo:.1f}]" for lo, hi in zip(table.low, table.high)],
+        }
+    )
+
+
 def rows_text(table: pd.DataFrame) -> str:
     """A paired table (wt.paired_against), row by row: 'approach at n per class, +d points [low, high]; ...'."""
     return "; ".join(
-        f"{r['approach']} at {r['labels per class']} per class, "
-        f"{r['difference (points)']:+.1f} points {r['95% interval']}"
-        for _, r in table.iterrows()
+        f"{r.approach} at {budget_text(r.labels_per_class, r.task)} per class, "
+        f"{100 * r.mean:+.1f} points {_bracket(r.low, r.high)}"
+        for r in table.itertuples()
     )
 
 
@@ -42,8 +88,9 @@ def by_approach(table: pd.DataFrame) -> str:
     """A paired table grouped by approach: 'approach at 1, 5 labels per class (-3.0 to -1.2 points); ...'."""
     parts = []
     for approach, rows in table.groupby("approach", sort=False):
-        budgets = ", ".join(rows["labels per class"])
-        low, high = rows["difference (points)"].min(), rows["difference (points)"].max()
+        budgets = ", ".join(_budgets(rows))
+        shown = [round(100 * m, 1) for m in rows["mean"]]  # one decimal, as the table shows them
+        low, high = min(shown), max(shown)
         spread = f"{low:+.1f} points" if low == high else f"{low:+.1f} to {high:+.1f} points"
         parts.append(f"{approach} at {budgets} labels per class ({spread})")
     return "; ".join(parts)
@@ -51,25 +98,32 @@ def by_approach(table: pd.DataFrame) -> str:
 
 def lead(table: pd.DataFrame, approach: str, n: int) -> str:
     """One row of a paired table: '+3.1 points [+1.2, +5.0] (4/5 seeds ahead)'."""
-    row = table[(table.approach == approach) & (table["labels per class"] == str(n))].iloc[0]
-    return f"{row['difference (points)']:+.1f} points {row['95% interval']} ({row['seeds won']} seeds ahead)"
+    row = table[(table.approach == approach) & (table.labels_per_class == n)].iloc[0]
+    seeds = f"{row['won']}/{row['seeds']} seeds ahead"
+    return f"{100 * row['mean']:+.1f} points {_bracket(row['low'], row['high'])} ({seeds})"
 
 
 def resolved_sources(table: pd.DataFrame, n: int) -> list[str]:
     """The sources whose interval against the baseline excludes zero at this budget ('fashion', ...)."""
-    rows = table[table["labels per class"] == str(n)]
-    return [a.split(": ")[1] for a, p in zip(rows.approach, rows._paired) if resolved_either_way(p)]
+    rows = table[(table.labels_per_class == n) & (table.verdict != "unresolved")]
+    return [a.split(": ")[1] for a in rows.approach]
 
 
 def budgets_ahead(table: pd.DataFrame, approach: str) -> list[str]:
-    """The budgets (as the table writes them) at which `approach` is ahead of the baseline, interval above zero."""
-    rows = table[table.approach == approach]
-    return [n for n, p in zip(rows["labels per class"], rows._paired) if p["low"] > 0]
+    """The budgets (as they read) at which `approach` is ahead of the baseline, interval above zero."""
+    return _budgets(table[(table.approach == approach) & (table.verdict == "better")])
 
 
-def paired_figure(table: pd.DataFrame, title: str) -> plt.Figure:
-    """viz.plot_paired_differences of a paired table (wt.paired_against), each row labelled 'approach, n/class'."""
-    rows = [{**p, "label": f"{a}, {n}/class"} for a, n, p in table[["approach", "labels per class", "_paired"]].values]
+def paired_figure(table: pd.DataFrame, frame: pd.DataFrame, title: str) -> plt.Figure:
+    """viz.plot_paired_differences of a paired table (wt.paired_against) built from the trials in `frame`, each
+    row labelled 'approach, n/class', with its seed-by-seed differences read from `frame`."""
+    rows = [
+        {
+            **results.paired(frame, r.approach, r.baseline, r.labels_per_class),
+            "label": f"{r.approach}, {budget_text(r.labels_per_class, r.task)}/class",
+        }
+        for r in table.itertuples()
+    ]
     return viz.plot_paired_differences(rows, title=title)
 
 
@@ -316,17 +370,25 @@ def live_forgetting(letters_after: float, letters_restored: float, probe_before:
     )
 
 
-def measure_verdict(row: pd.Series, measure: str) -> str:
-    """'letters +3.1 points [+1.2, +5.0] (more)': a row of wt.forgetting_paired on one measure, with its verdict
+def measure_verdict(row: pd.Series) -> str:
+    """'letters +3.1 points [+1.2, +5.0] (more)': a row of wt.forgetting_paired (one measure), with its verdict
     (letters: more or less kept; digits: higher or less; 'not resolved' when the interval holds zero)."""
-    mean, low, high = row[f"_{measure}"]
-    word = "more" if measure == "letters" else "higher"
-    text = f"{measure} {interval(100 * mean, 100 * low, 100 * high, ' points')}"
-    if low > 0:
-        return f"{text} ({word})"
-    if high < 0:
+    measure = row["measure"]
+    text = f"{measure} {interval(100 * row['mean'], 100 * row['low'], 100 * row['high'], ' points')}"
+    if row["verdict"] == "better":
+        return f"{text} ({'more' if measure == 'letters' else 'higher'})"
+    if row["verdict"] == "worse":
         return f"{text} (less)"
     return f"{text} (not resolved)"
+
+
+def _by_strategy(paired: pd.DataFrame) -> list[tuple[str, int, pd.Series, pd.Series]]:
+    """wt.forgetting_paired a (strategy, labels per class) at a time: (strategy, n, letters row, digits row)."""
+    found = []
+    for (n, strategy), rows in paired.groupby(["labels_per_class", "approach"], sort=False):
+        by = rows.set_index("measure", drop=False)
+        found.append((strategy, n, by.loc["letters"], by.loc["digits"]))
+    return found
 
 
 def forgetting_lesson(studies: wt.Studies, letters_shipped: float) -> Markdown:
@@ -339,12 +401,12 @@ def forgetting_lesson(studies: wt.Studies, letters_shipped: float) -> Markdown:
             [
                 f"- The letter model reads {letters_shipped:.1%} of these test letters before any fine-tuning.",
                 *[
-                    f"- {row['strategy']} minus full fine-tuning at {row['labels per class']} labels per class, "
-                    f"seed by seed: {measure_verdict(row, 'letters')}; {measure_verdict(row, 'digits')}."
-                    for _, row in paired.iterrows()
+                    f"- {strategy} minus full fine-tuning at {trials.label_text(n)} labels per class, "
+                    f"seed by seed: {measure_verdict(letters)}; {measure_verdict(digits)}."
+                    for strategy, n, letters, digits in _by_strategy(paired)
                 ],
                 "- A caution when comparing the two budgets: fine-tuning's recipe rate differs between them ("
-                + ", ".join(f"{wt.budget_text(n)} labels per class: lr {rate:g}" for n, rate in rates.items())
+                + ", ".join(f"{budget_text(n)} labels per class: lr {rate:g}" for n, rate in rates.items())
                 + "), and a larger rate moves the backbone further.",
             ]
         )
@@ -399,8 +461,8 @@ def sources_in_brief(studies: wt.Studies) -> str:
     """A bullet: the sources that, fine-tuned at 1 label per class, are ahead of from scratch, and whether the
     shuffled-label control is among them."""
     against_scratch = wt.sources_against_scratch(studies, "fine-tune")
-    at_one = against_scratch[against_scratch["labels per class"] == "1"]
-    clear = [a.split(": ")[1] for a, p in zip(at_one.approach, at_one._paired) if p["low"] > 0]
+    at_one = against_scratch[(against_scratch.labels_per_class == 1) & (against_scratch.verdict == "better")]
+    clear = [a.split(": ")[1] for a in at_one.approach]
     return (
         "- **Sources.** At 1 label per class, fine-tuned, ahead of from scratch with the whole interval "
         "above zero: "
@@ -440,10 +502,10 @@ def forgetting_in_brief(studies: wt.Studies) -> str:
         "- **Forgetting.** Strategies that keep measurably more letters than full fine-tuning: "
         + (
             "; ".join(
-                f"{row['strategy']} at {row['labels per class']} labels per class "
-                f"({row['letters (points)']:+.1f} points of letters, {row['digits (points)']:+.1f} of digits)"
-                for _, row in paired.iterrows()
-                if row["_letters"][1] > 0
+                f"{strategy} at {trials.label_text(n)} labels per class "
+                f"({100 * letters['mean']:+.1f} points of letters, {100 * digits['mean']:+.1f} of digits)"
+                for strategy, n, letters, digits in _by_strategy(paired)
+                if letters["verdict"] == "better"
             )
             or "none"
         )

@@ -27,7 +27,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from helpers import characters, checkpoint, data, experiment, models, results, train, transfer, trials
+from helpers import characters, checkpoint, data, experiment, models, results, stats, train, transfer, trials
 from helpers.core import CACHE_DIR, RESULTS_DIR, Dataset
 from helpers.trials import ALL, ExperimentError, Trial
 
@@ -382,34 +382,21 @@ def source_summary(studies: Studies) -> pd.DataFrame:
     return results.summarise(source_frame(studies))
 
 
-def budget_text(labels_per_class: int, task: str = "digits") -> str:
-    """How a budget reads: "all" on the digits (their whole pool), "70" on Fashion-MNIST's tasks."""
-    if labels_per_class == ALL and task != "digits":
-        return str(trials.DEV_ALL)
-    return data.label_text(labels_per_class)
-
-
 def paired_against(
     frame: pd.DataFrame, baseline: str, labels: tuple[int, ...], task: str = "digits", approaches: list | None = None
 ) -> pd.DataFrame:
-    """Every approach (or those named) minus `baseline`, seed by seed, at each budget: mean, 95% interval, seeds won."""
+    """Every approach (or those named) minus `baseline`, seed by seed, at each budget, numbers only: the columns
+    of results.PAIRED_COLUMNS (mean difference in test accuracy and its 95% interval as fractions, seeds won,
+    seeds, verdict; labels_per_class 0 is the whole pool) and `task`, the target task ("digits", "shoes and
+    bags"), which says how a budget reads. story_06.paired_text shows it."""
     rows = []
     for n in labels:
         for approach in approaches or dict.fromkeys(frame.approach):
             if approach == baseline:
                 continue
-            p = results.paired(frame, approach, baseline, n)
-            rows.append(
-                {
-                    "labels per class": budget_text(n, task),
-                    "approach": approach,
-                    "difference (points)": round(100 * p["mean"], 1),
-                    "95% interval": f"[{100 * p['low']:+.1f}, {100 * p['high']:+.1f}]",
-                    "seeds won": f"{p['won']}/{len(p['seeds'])}",
-                    "_paired": p,
-                }
-            )
-    return pd.DataFrame(rows)
+            p = results.paired_stats(frame, approach, baseline, n)
+            rows.append({**results.paired_row(approach, baseline, n, p), "task": task})
+    return pd.DataFrame(rows, columns=[*results.PAIRED_COLUMNS, "task"])
 
 
 def negative_frame(studies: Studies) -> pd.DataFrame:
@@ -437,47 +424,50 @@ def negative_against_scratch(studies: Studies) -> pd.DataFrame:
 
 
 def forgetting_table(studies: Studies) -> tuple[pd.DataFrame, float]:
-    """(per strategy and budget: digits accuracy, letters still read and letters lost, means over seeds
-    with a 95% interval on the loss; the shipped model's own letter accuracy on the same test letters)."""
+    """(per strategy and budget, numbers only: strategy, labels_per_class, the mean digits and letters accuracy
+    over seeds (`digits_acc`, `letters_acc`), `mean`, `low` and `high`: the letters' change against the shipped
+    model with its 95% interval (fractions, negative: letters lost), and `seeds`; the shipped model's own letter
+    accuracy on the same test letters). story_06.forgetting_text shows it."""
     before = letter_accuracy(checkpoint.load_checkpoint()[0])
     rows = []
     for (strategy, n), group in studies.forgetting.groupby(["strategy", "labels_per_class"], sort=False):
         mean, low, high = results.mean_interval(group.letters_acc - before)
         rows.append(
             {
-                "labels per class": data.label_text(n),
                 "strategy": strategy,
-                "digits accuracy (%)": round(100 * group.digits_acc.mean(), 1),
-                "letters accuracy (%)": round(100 * group.letters_acc.mean(), 1),
-                "letters lost (points)": round(-100 * mean, 1),
-                "95% interval": f"[{-100 * high:.1f}, {-100 * low:.1f}]",
+                "labels_per_class": int(n),
+                "digits_acc": group.digits_acc.mean(),
+                "letters_acc": group.letters_acc.mean(),
+                "mean": mean,
+                "low": low,
+                "high": high,
+                "seeds": len(group),
             }
         )
     return pd.DataFrame(rows), before
 
 
 def forgetting_paired(studies: Studies) -> pd.DataFrame:
-    """Each strategy minus full fine-tuning, seed by seed (same digits and seed): letters and digits, in points."""
+    """Each strategy minus full fine-tuning, seed by seed (same digits and seed), on the letters and on the digits:
+    a row per (labels_per_class, strategy, measure), measure "letters" or "digits", with results.PAIRED_COLUMNS
+    (approach: the strategy; baseline: "fine-tune"; mean, low, high as fractions; verdict 'better' when the
+    strategy scores higher)."""
     rows = []
     frame = studies.forgetting
     for n in FORGETTING_LABELS:
         at = frame[frame.labels_per_class == n]
         base = at[at.strategy == "fine-tune"].set_index("seed")
         for strategy in STRATEGIES[1:]:
-            other = at[at.strategy == strategy].set_index("seed").loc[base.index]
-            row = {"labels per class": data.label_text(n), "strategy": strategy}
+            other = at[at.strategy == strategy].set_index("seed")
             for measure, name in (("letters_acc", "letters"), ("digits_acc", "digits")):
-                mean, low, high = results.mean_interval((other[measure] - base[measure]).to_numpy())
-                row[f"{name} (points)"] = round(100 * mean, 1)
-                row[f"{name} 95% interval"] = f"[{100 * low:+.1f}, {100 * high:+.1f}]"
-                row[f"_{name}"] = (mean, low, high)
-            rows.append(row)
-    return pd.DataFrame(rows)
+                p = stats.paired(other[measure], base[measure])
+                rows.append({**results.paired_row(strategy, "fine-tune", n, p), "measure": name})
+    return pd.DataFrame(rows, columns=[*results.PAIRED_COLUMNS, "measure"])
 
 
 def below_zero(paired_table: pd.DataFrame) -> pd.DataFrame:
     """The rows of a paired table (paired_against) whose whole 95% interval lies below zero: negative transfer."""
-    return paired_table[[p["high"] < 0 for p in paired_table["_paired"]]]
+    return paired_table[paired_table.verdict == "worse"]
 
 
 def ranking(summary: pd.DataFrame, labels_per_class: int, approach: str = "fine-tune") -> list[str]:

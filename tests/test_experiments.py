@@ -325,6 +325,27 @@ def test_each_chosen_digits_run_used_the_setting_the_development_pairing_ranked_
         assert sorted(runs.seed) == sorted(trials.seeds_for(n)), (approach, n)
 
 
+def test_the_paired_and_contrast_tables_hold_numbers_not_text(shipped):
+    chosen = results.budget_true(shipped)
+    table = results.paired_table(chosen)
+    assert list(table.columns) == results.PAIRED_COLUMNS
+    text = {c for c in table.columns if not pd.api.types.is_numeric_dtype(table[c])}
+    assert text == {"approach", "baseline", "verdict"}  # names only: no interval or budget written as text
+    assert pd.api.types.is_integer_dtype(table.labels_per_class) and set(table.labels_per_class) == set(
+        trials.LABELS_PER_CLASS
+    )
+    row = table[(table.approach == "fine-tune") & (table.labels_per_class == 2)].iloc[0]
+    p = results.paired(chosen, "fine-tune", "from scratch", 2)
+    assert (row["mean"], row["low"], row["high"]) == (p["mean"], p["low"], p["high"])
+    assert (row["won"], row["seeds"]) == (p["won"], len(p["seeds"]))
+    assert row["verdict"] == ("better" if p["low"] > 0 else "worse" if p["high"] < 0 else "unresolved")
+    contrast = results.contrast_table(shipped)
+    text = {c for c in contrast.columns if not pd.api.types.is_numeric_dtype(contrast[c])}
+    assert text == {"approach", "baseline", "verdict"}
+    assert len(contrast) == len(trials.CONTRAST_LABELS) * len(trials.APPROACHES)
+    assert contrast.seeds.eq(len(trials.CONTRAST_SEEDS)).all() and contrast.budget_true.between(0, 1).all()
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "trial",

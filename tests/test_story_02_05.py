@@ -228,7 +228,42 @@ def test_catching_up_names_the_first_budget_where_the_lead_is_not_told_apart(cho
 
 
 def contrast(intervals: list[str], gains: list[float]) -> pd.DataFrame:
-    return pd.DataFrame({"difference (points)": gains, "95% interval": intervals})
+    """A contrast table (results.contrast_table) from intervals "[low, high]" and mean differences, in points."""
+    bounds = [[float(x) / 100 for x in i.strip("[]").split(", ")] for i in intervals]
+    verdicts = ["better" if low > 0 else "worse" if high < 0 else "unresolved" for low, high in bounds]
+    return pd.DataFrame(
+        {
+            "mean": [g / 100 for g in gains],
+            "low": [b[0] for b in bounds],
+            "high": [b[1] for b in bounds],
+            "verdict": verdicts,
+        }
+    )
+
+
+def test_the_paired_and_contrast_tables_render_a_made_up_row_as_notebook_05_shows_it():
+    row = {"approach": "fine-tune", "baseline": "from scratch", "labels_per_class": trials.ALL}
+    row |= {"mean": 0.0312, "low": 0.0049, "high": 0.0575, "won": 4, "seeds": 5, "verdict": "better"}
+    assert story_02_05.paired_table_text(pd.DataFrame([row])).to_dict("records") == [
+        {
+            "labels per class": "all",
+            "approach": "fine-tune",
+            "difference (points)": 3.1,
+            "95% interval": "[+0.5, +5.8]",
+            "seeds won": "4/5",
+        }
+    ]
+    contrast_row = {**row, "labels_per_class": 2, "budget_true": 0.6543, "validation_tuned": 0.6855}
+    assert story_02_05.contrast_table_text(pd.DataFrame([contrast_row])).to_dict("records") == [
+        {
+            "labels per class": 2,
+            "approach": "fine-tune",
+            "budget-true (%)": 65.4,
+            "200 validation digits (%)": 68.5,
+            "difference (points)": 3.1,
+            "95% interval": "[+0.5, +5.8]",
+        }
+    ]
 
 
 def test_the_contrast_verdict_states_the_range_median_and_intervals_that_exclude_zero():

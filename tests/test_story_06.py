@@ -158,17 +158,21 @@ def made_up_studies(layers=PAPER_LIKE, sources=SOURCES, negative=NEGATIVE, forge
     )
 
 
-def paired_table(rows: list[tuple[str, str, float, float, float]]) -> pd.DataFrame:
+def paired_table(rows: list[tuple[str, int, float, float, float]], task: str = "digits") -> pd.DataFrame:
     """A paired table as wt.paired_against writes it, from (approach, budget, mean, low, high) in points."""
     return pd.DataFrame(
         [
             {
-                "labels per class": n,
                 "approach": approach,
-                "difference (points)": mean,
-                "95% interval": f"[{low:+.1f}, {high:+.1f}]",
-                "seeds won": "2/3",
-                "_paired": {"mean": mean / 100, "low": low / 100, "high": high / 100, "differences": [mean / 100] * 3},
+                "baseline": "from scratch",
+                "labels_per_class": n,
+                "mean": mean / 100,
+                "low": low / 100,
+                "high": high / 100,
+                "won": 2,
+                "seeds": 3,
+                "verdict": "better" if low > 0 else "worse" if high < 0 else "unresolved",
+                "task": task,
             }
             for approach, n, mean, low, high in rows
         ]
@@ -194,7 +198,7 @@ def test_an_interval_is_resolved_only_when_it_excludes_zero():
 
 
 def test_rows_text_and_by_approach_state_each_row_and_each_approachs_range():
-    table = paired_table([("probe", "1", -3.0, -4.0, -2.0), ("probe", "5", -1.2, -2.0, -0.4), ("tune", "5", 2.0, 1, 3)])
+    table = paired_table([("probe", 1, -3.0, -4.0, -2.0), ("probe", 5, -1.2, -2.0, -0.4), ("tune", 5, 2.0, 1, 3)])
     assert story_06.rows_text(table) == (
         "probe at 1 per class, -3.0 points [-4.0, -2.0]; probe at 5 per class, -1.2 points [-2.0, -0.4]; "
         "tune at 5 per class, +2.0 points [+1.0, +3.0]"
@@ -207,10 +211,10 @@ def test_rows_text_and_by_approach_state_each_row_and_each_approachs_range():
 def test_lead_resolved_sources_and_budgets_ahead_read_the_right_rows():
     table = paired_table(
         [
-            ("fine-tune: fashion", "1", 3.1, 1.2, 5.0),  # ahead
-            ("fine-tune: letters", "1", -2.0, -3.0, -1.0),  # behind
-            ("fine-tune: shuffled letters", "1", 1.0, -1.0, 3.0),  # not resolved
-            ("fine-tune: fashion", "10", 0.5, -1.0, 2.0),
+            ("fine-tune: fashion", 1, 3.1, 1.2, 5.0),  # ahead
+            ("fine-tune: letters", 1, -2.0, -3.0, -1.0),  # behind
+            ("fine-tune: shuffled letters", 1, 1.0, -1.0, 3.0),  # not resolved
+            ("fine-tune: fashion", 10, 0.5, -1.0, 2.0),
         ]
     )
     assert story_06.lead(table, "fine-tune: fashion", 1) == "+3.1 points [+1.2, +5.0] (2/3 seeds ahead)"
@@ -222,15 +226,54 @@ def test_lead_resolved_sources_and_budgets_ahead_read_the_right_rows():
 
 
 def test_paired_figure_labels_each_row_by_approach_and_budget():
-    table = paired_table([("fine-tune: fashion", "1", 3.1, 1.2, 5.0), ("fine-tune: fashion", "10", 0.5, -1.0, 2.0)])
-    fig = story_06.paired_figure(table, "a title")
+    studies = made_up_studies()
+    table = wt.sources_against_scratch(studies, "fine-tune")
+    table = table[table.approach == "fine-tune: fashion"]
+    fig = story_06.paired_figure(table, wt.source_frame(studies), "a title")
     ax = fig.axes[0]
     assert [t.get_text() for t in ax.get_yticklabels()] == [
-        "fine-tune: fashion, 1/class",
-        "fine-tune: fashion, 10/class",
+        f"fine-tune: fashion, {story_06.budget_text(n)}/class" for n in wt.SOURCE_LABELS
     ]
     assert ax.get_title() == "a title"
     plt.close(fig)
+
+
+def test_paired_text_and_forgetting_text_render_a_made_up_row_as_the_notebook_shows_it():
+    shown = story_06.paired_text(paired_table([("probe: clothes", ALL, -3.04, -4.56, -1.5)], task="shoes and bags"))
+    assert shown.to_dict("records") == [
+        {
+            "labels per class": "70",
+            "approach": "probe: clothes",
+            "difference (points)": -3.0,
+            "95% interval": "[-4.6, -1.5]",
+            "seeds won": "2/3",
+        }
+    ]
+    assert story_06.paired_text(paired_table([("tune", ALL, 2.0, 1.0, 3.0)]))["labels per class"].tolist() == ["all"]
+    forgetting = pd.DataFrame(
+        [
+            {
+                "strategy": "LP-FT",
+                "labels_per_class": 10,
+                "digits_acc": 0.8123,
+                "letters_acc": 0.4567,
+                "mean": -0.4961,
+                "low": -0.52,
+                "high": -0.47,
+                "seeds": 5,
+            }
+        ]
+    )
+    assert story_06.forgetting_text(forgetting).to_dict("records") == [
+        {
+            "labels per class": "10",
+            "strategy": "LP-FT",
+            "digits accuracy (%)": 81.2,
+            "letters accuracy (%)": 45.7,
+            "letters lost (points)": 49.6,
+            "95% interval": "[47.0, 52.0]",
+        }
+    ]
 
 
 # --- 2. layers --------------------------------------------------------------------------------------------
@@ -352,12 +395,16 @@ def test_live_forgetting_reads_the_statistics_and_the_probe():
 
 
 def test_measure_verdict_says_more_higher_less_or_not_resolved():
-    row = pd.Series({"_letters": (0.031, 0.012, 0.050), "_digits": (-0.02, -0.035, -0.005)})
-    assert story_06.measure_verdict(row, "letters") == "letters +3.1 points [+1.2, +5.0] (more)"
-    assert story_06.measure_verdict(row, "digits") == "digits -2.0 points [-3.5, -0.5] (less)"
-    row = pd.Series({"_letters": (0.031, -0.012, 0.074), "_digits": (0.02, 0.005, 0.035)})
-    assert story_06.measure_verdict(row, "letters") == "letters +3.1 points [-1.2, +7.4] (not resolved)"
-    assert story_06.measure_verdict(row, "digits") == "digits +2.0 points [+0.5, +3.5] (higher)"
+    def row(measure, mean, low, high):
+        verdict = "better" if low > 0 else "worse" if high < 0 else "unresolved"
+        return pd.Series({"measure": measure, "mean": mean, "low": low, "high": high, "verdict": verdict})
+
+    assert story_06.measure_verdict(row("letters", 0.031, 0.012, 0.050)) == "letters +3.1 points [+1.2, +5.0] (more)"
+    assert story_06.measure_verdict(row("digits", -0.02, -0.035, -0.005)) == "digits -2.0 points [-3.5, -0.5] (less)"
+    assert story_06.measure_verdict(row("letters", 0.031, -0.012, 0.074)) == (
+        "letters +3.1 points [-1.2, +7.4] (not resolved)"
+    )
+    assert story_06.measure_verdict(row("digits", 0.02, 0.005, 0.035)) == "digits +2.0 points [+0.5, +3.5] (higher)"
 
 
 def test_forgetting_lesson_states_each_strategy_against_full_fine_tuning():

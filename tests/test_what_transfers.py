@@ -225,16 +225,29 @@ def test_paired_tables_and_summaries_cover_every_budget(studies):
     frame = wt.source_frame(studies)
     table = wt.paired_against(frame, "from scratch", wt.SOURCE_LABELS)
     assert len(table) == len(wt.SOURCE_LABELS) * 6  # 3 sources x 2 approaches
-    seeds = table.set_index(["labels per class", "approach"])["seeds won"].str.split("/").str[1].astype(int)
-    assert seeds.loc["1"].eq(len(trials.seeds_for(1))).all()
+    assert list(table.columns) == [*results.PAIRED_COLUMNS, "task"]
+    assert numeric_except_names(table, {"approach", "baseline", "verdict", "task"})
+    assert table[table.labels_per_class == 1].seeds.eq(len(trials.seeds_for(1))).all()
+    assert ((table.low <= table["mean"]) & (table["mean"] <= table.high)).all()
     ranking = wt.ranking(wt.source_summary(studies), 1)
     assert sorted(ranking) == ["fashion", "letters", "none", "shuffled letters"]
     table, before = wt.forgetting_table(studies)
     assert len(table) == len(wt.STRATEGIES) * len(wt.FORGETTING_LABELS) and 0.9 < before <= 1
+    assert numeric_except_names(table, {"strategy"})
+    paired = wt.forgetting_paired(studies)
+    assert len(paired) == 2 * (len(wt.STRATEGIES) - 1) * len(wt.FORGETTING_LABELS)
+    assert numeric_except_names(paired, {"approach", "baseline", "verdict", "measure"})
+    assert set(paired.verdict) <= {"better", "worse", "unresolved"}
+
+
+def numeric_except_names(table, names: set[str]) -> bool:
+    """Every column numeric except the named ones (text: names and verdicts, never a formatted number)."""
+    text = {c for c in table.columns if not pd.api.types.is_numeric_dtype(table[c])}
+    return text == names and pd.api.types.is_integer_dtype(table.labels_per_class)
 
 
 def test_below_zero_keeps_only_intervals_entirely_below_zero():
-    rows = [{"_paired": {"high": h}} for h in (-0.01, 0.0, 0.02)]
+    rows = [{"high": h, "verdict": "worse" if h < 0 else "unresolved"} for h in (-0.01, 0.0, 0.02)]
     import pandas as pd
 
     assert list(wt.below_zero(pd.DataFrame(rows)).index) == [0]
