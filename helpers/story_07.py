@@ -176,8 +176,12 @@ def budgets_where(table: pd.DataFrame, approach: str, verdict: str, unit: str = 
 
 
 def labels_where(table: pd.DataFrame, approach: str, verdict: str) -> str:
-    """budgets_where in labels per class, for the authorship task: '5, 10 labels per class' or 'no budget'."""
-    return budgets_where(table, approach, verdict, "labels per class")
+    """budgets_where in labels per class, for the authorship task: '5, 10 labels per class', '1 label per class'
+    or 'no budget'."""
+    budgets = budgets_where(table, approach, verdict)
+    if budgets == "no budget":
+        return budgets
+    return budgets + (" label per class" if budgets == "1" else " labels per class")
 
 
 def generative_scores(found: ls.LanguageResults) -> pd.DataFrame:

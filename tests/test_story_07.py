@@ -234,6 +234,13 @@ def test_budgets_where_names_only_the_budgets_with_that_verdict(found):
     assert story_07.budgets_where(both, "full fine-tuning", "better", "characters") == "1,000, 4,000 characters"
 
 
+def test_labels_where_says_label_for_a_single_budget_of_one():
+    table = pd.DataFrame({"approach": ["a"] * 3, "budget": [1, 5, 10], "verdict": ["better", "worse", "worse"]})
+    assert story_07.labels_where(table, "a", "better") == "1 label per class"
+    assert story_07.labels_where(table, "a", "worse") == "5, 10 labels per class"
+    assert story_07.labels_where(table, "a", "unresolved") == "no budget"
+
+
 def test_the_generative_lesson_states_the_verdicts_the_differences_and_the_reference_points(found):
     said = story_07.generative_lesson(found, pretrained_on_macbeth=2.5, unigram=3.4).data.splitlines()
     assert said[0] == (
@@ -317,7 +324,7 @@ def test_the_lora_lesson_states_its_share_its_saving_and_the_seeds_verdicts(foun
     assert said[1].startswith("- A step costs 30% fewer FLOPs than full fine-tuning's (0.080 s against 0.100 s here)")
     assert said[2].startswith("- Per task, LoRA's recipe ran 200 steps and full fine-tuning's 50:")
     assert said[3] == (
-        "- Accuracy, LoRA minus full fine-tuning over the sweep's seeds: better at no budget; worse at 1 labels "
+        "- Accuracy, LoRA minus full fine-tuning over the sweep's seeds: better at no budget; worse at 1 label "
         "per class; elsewhere the interval includes zero."
     )
 
@@ -369,6 +376,6 @@ def test_the_summary_states_each_sections_result_from_its_numbers_and_verdicts(f
     )
     assert said[3] == (
         "- **LoRA** trained 1.5% of the parameters for 30% fewer FLOPs per step; against full fine-tuning it was "
-        "worse at 1 labels per class and better at no budget."
+        "worse at 1 label per class and better at no budget."
     )
     assert said[5].startswith("- **Scale.** This GPT read 1,024,000 characters of two novels;")
