@@ -170,12 +170,17 @@ def layer_lesson(layers: pd.DataFrame) -> Markdown:
     return Markdown("\n".join([specificity(layers), co_adaptation(differences), fine_tuning(layers, differences)]))
 
 
+def layer_reading(layers: pd.DataFrame) -> tuple[pd.DataFrame, int, dict, list[int]]:
+    """What the layer bullets read: each curve minus base B, the deepest n, AnB minus BnB at every n, and the
+    n whose AnB minus BnB interval lies below zero (A's blocks specific to A)."""
+    differences = wt.layer_differences(layers)
+    a_vs_b = wt.anb_minus_bnb(layers)
+    return differences, differences.n.max(), a_vs_b, [n for n, d in a_vs_b.items() if d["high"] < 0]
+
+
 def specificity(layers: pd.DataFrame) -> str:
     """A bullet: AnB minus BnB at every n, the first n whose interval lies below zero, and the deepest copy's cost."""
-    differences = wt.layer_differences(layers)
-    deepest = differences.n.max()
-    a_vs_b = wt.anb_minus_bnb(layers)
-    specific_from = [n for n, d in a_vs_b.items() if d["high"] < 0]
+    differences, deepest, a_vs_b, specific_from = layer_reading(layers)
     return (
         "- **Specificity.** AnB minus BnB, seed by seed: "
         + "; ".join(f"n = {n}: {points(d)}" for n, d in a_vs_b.items())
@@ -436,10 +441,7 @@ def summary(studies: wt.Studies) -> Markdown:
 def layers_in_brief(layers: pd.DataFrame) -> str:
     """A bullet: block 1 from A against B's own, where A's blocks turn specific, the deepest frozen copy's cost,
     and whether fine-tuned copies stay at or above base B."""
-    differences = wt.layer_differences(layers)
-    deepest = differences.n.max()
-    a_vs_b = wt.anb_minus_bnb(layers)
-    specific_from = [n for n, d in a_vs_b.items() if d["high"] < 0]
+    differences, deepest, a_vs_b, specific_from = layer_reading(layers)
     return (
         "- **Layers.** "
         + (
