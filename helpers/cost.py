@@ -12,15 +12,17 @@ import math
 import os
 import platform
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.utils.flop_counter import FlopCounterMode
 
-if TYPE_CHECKING:  # for the annotation only: measuring cost needs nothing from the training loop
+if TYPE_CHECKING:  # for the annotations only: measuring cost needs nothing from the training loop
+    from torch.utils.flop_counter import FlopCounterMode
+
     from helpers.train import History
 
 # --- parameters and FLOPs -----------------------------------------------------------------
@@ -44,32 +46,73 @@ def flops_per_prediction(model: nn.Module, batch_size: int = 1) -> int:
     x = _example_batch(model, batch_size)
     was_training = model.training
     model.eval()
-    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+    with torch.no_grad(), flop_counter() as counter:
         model(x)
     model.train(was_training)
     return counter.get_total_flops()
 
 
 def flops_per_step(model: nn.Module, batch_size: int = 128) -> dict[str, int]:
-    """FLOPs of one training step: forward, and backward only through what trains."""
-    # A real step on zeros that leaves the model as it was: its gradients are put back, and
+    """FLOPs of one training step on `batch_size` zero images: forward, and backward only through what trains."""
     # BatchNorm runs in eval mode so that its running statistics never see the zeros.
     x = _example_batch(model, batch_size)
+    y = torch.zeros(batch_size, dtype=torch.long, device=x.device)  # class 0 exists whatever the head
     modes = {module: module.training for module in model.modules()}
     model.eval()
-    y = torch.zeros(batch_size, dtype=torch.long, device=x.device)  # class 0 exists whatever the head
-    saved_grads = [p.grad for p in model.parameters()]
-    with FlopCounterMode(display=False) as forward_counter:
-        loss = F.cross_entropy(model(x), y)
-    with FlopCounterMode(display=False) as backward_counter:
+    try:
+        return step_flops(model, lambda: F.cross_entropy(model(x), y))
+    finally:
+        for module, training in modes.items():
+            module.training = training
+
+
+def step_flops(model: nn.Module, loss_of: Callable[[], torch.Tensor]) -> dict[str, int]:
+    """FLOPs of one real training step, counted by PyTorch: the forward pass that `loss_of` runs, and the
+    backward pass through what trains (none if nothing does). The model's gradients are put back as they were."""
+    saved = [p.grad for p in model.parameters()]
+    with flop_counter() as forward_counter:
+        loss = loss_of()
+    with flop_counter() as backward_counter:
         if loss.requires_grad:  # nothing trains -> no backward pass at all
             loss.backward()
-    for p, g in zip(model.parameters(), saved_grads):
-        p.grad = g
-    for module, training in modes.items():
-        module.training = training
+    for parameter, grad in zip(model.parameters(), saved):
+        parameter.grad = grad
     forward, backward = forward_counter.get_total_flops(), backward_counter.get_total_flops()
     return {"forward": forward, "backward": backward, "total": forward + backward}
+
+
+def forward_flops(model: nn.Module, batch: object) -> int:
+    """FLOPs of one forward pass on `batch` (a tensor, or a dict of a tokenizer's tensors), counted by PyTorch."""
+    with torch.no_grad(), flop_counter() as counter:
+        model(**batch) if isinstance(batch, dict) else model(batch)
+    return counter.get_total_flops()
+
+
+def flop_counter() -> FlopCounterMode:
+    """PyTorch's FLOP counter (a multiply-add counts as 2), silent, with CPU attention counted.
+
+    PyTorch's counter knows the GPU kernels of scaled_dot_product_attention but not the CPU one (it
+    counts 0 for it in torch 2.14), so attention would vanish from every count here: the CPU kernel
+    gets the formula PyTorch uses for the others (the whole T x T square), unless a formula is there
+    already (a later torch). Imported here, not at the top: torch.utils.flop_counter loads triton,
+    a fifth of a second that a lesson which counts nothing need not spend.
+    """
+    from torch.utils import flop_counter as counting
+
+    cpu_attention = {
+        torch.ops.aten._scaled_dot_product_flash_attention_for_cpu: lambda q, k, v, *args, out_val=None, **kw: (
+            counting.sdpa_flop_count(q.shape, k.shape, v.shape)
+        ),
+        torch.ops.aten._scaled_dot_product_flash_attention_for_cpu_backward: (
+            lambda grad, q, k, v, *args, out_val=None, **kw: counting.sdpa_backward_flop_count(
+                grad.shape, q.shape, k.shape, v.shape
+            )
+        ),
+    }
+    for op, formula in cpu_attention.items():
+        if op not in counting.flop_registry and op.default not in counting.flop_registry:
+            counting.register_flop_formula(op, get_raw=True)(formula)
+    return counting.FlopCounterMode(display=False)
 
 
 # --- time and the machine -------------------------------------------------------

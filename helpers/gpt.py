@@ -19,7 +19,6 @@ from dataclasses import asdict, dataclass
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.utils import flop_counter
 
 from helpers.text import VOCAB_SIZE
 
@@ -149,26 +148,6 @@ def generate(
         tokens = torch.cat([tokens, torch.multinomial(probabilities, 1, generator=generator)])
     model.train(was_training)
     return tokens
-
-
-# PyTorch's FLOP counter knows the GPU kernels of scaled_dot_product_attention but not the CPU one
-# (it counts 0 for it in torch 2.14), so attention would vanish from every measured count here.
-# Give the CPU kernel the formula PyTorch uses for the others (the whole T x T square), unless a
-# formula is there already (a later torch, or this module imported twice).
-def _cpu_attention_flops(query, key, value, *args, out_val=None, **kwargs) -> int:
-    return flop_counter.sdpa_flop_count(query.shape, key.shape, value.shape)
-
-
-def _cpu_attention_backward_flops(grad_out, query, key, value, *args, out_val=None, **kwargs) -> int:
-    return flop_counter.sdpa_backward_flop_count(grad_out.shape, query.shape, key.shape, value.shape)
-
-
-for _op, _formula in (
-    (torch.ops.aten._scaled_dot_product_flash_attention_for_cpu, _cpu_attention_flops),
-    (torch.ops.aten._scaled_dot_product_flash_attention_for_cpu_backward, _cpu_attention_backward_flops),
-):
-    if _op not in flop_counter.flop_registry and _op.default not in flop_counter.flop_registry:
-        flop_counter.register_flop_formula(_op, get_raw=True)(_formula)
 
 
 def flops_per_token(config: GPTConfig, context: int | None = None) -> dict[str, int]:

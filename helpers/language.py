@@ -16,13 +16,9 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
 from torch import nn
-from torch.utils.flop_counter import FlopCounterMode
 
-from helpers import text
+from helpers import cost, text
 from helpers.core import CHECKPOINT_DIR, atomic_path
 from helpers.gpt import GPT, GPTConfig
 
@@ -90,8 +86,8 @@ def next_token_loss(model: GPT, tokens: torch.Tensor) -> torch.Tensor:
 
 
 def lm_step_flops(model: GPT, windows: torch.Tensor) -> dict[str, int]:
-    """FLOPs of one next-character training step on (B, T + 1) `windows`, counted by PyTorch (see step_flops)."""
-    return step_flops(model, lambda: next_token_loss(model, windows))
+    """FLOPs of one next-character training step on (B, T + 1) `windows`, counted by PyTorch (cost.step_flops)."""
+    return cost.step_flops(model, lambda: next_token_loss(model, windows))
 
 
 def train_lm(
@@ -363,6 +359,10 @@ def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int
 
 def ngram_baseline(snippets: list[str], labels: list[int], C: float = 10.0) -> object:
     """The classical baseline: logistic regression on TF-IDF of character 1- to 4-grams (scikit-learn)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer  # imported here: most lessons never use it
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
     model = make_pipeline(
         TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True),
         LogisticRegression(C=C, max_iter=1000),
@@ -372,16 +372,3 @@ def ngram_baseline(snippets: list[str], labels: list[int], C: float = 10.0) -> o
 
 def ngram_accuracy(model: object, snippets: tuple[str, ...], labels: tuple[int, ...]) -> float:
     return float(np.mean(model.predict(list(snippets)) == np.asarray(labels)))
-
-
-def step_flops(model: nn.Module, loss_of: Callable[[], torch.Tensor]) -> dict[str, int]:
-    """FLOPs of one training step, counted by PyTorch: the forward pass, and the backward pass through what trains."""
-    saved = [p.grad for p in model.parameters()]
-    with FlopCounterMode(display=False) as forward_counter:
-        loss = loss_of()
-    with FlopCounterMode(display=False) as backward_counter:
-        loss.backward()
-    for parameter, grad in zip(model.parameters(), saved):
-        parameter.grad = grad
-    forward, backward = forward_counter.get_total_flops(), backward_counter.get_total_flops()
-    return {"forward": forward, "backward": backward, "total": forward + backward}

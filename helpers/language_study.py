@@ -25,11 +25,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
-from helpers import cost, experiment, gpt, language, stats, text
+from helpers import cost, experiment, gpt, language, stats, text, transfer
 from helpers.core import RESULTS_DIR
 from helpers.trials import ExperimentError
 
@@ -198,7 +195,7 @@ def _run_classification(trial: LanguageTrial) -> dict:
     test = (language.encode_batch(task.test_texts), torch.tensor(task.test_labels))
     run = language.train_classifier(model, snippets, labels, recipe, test=test, evaluate_at=trial.evaluate_at)
     batch = language.encode_batch(snippets[:1] * min(recipe.batch_size, len(snippets)))
-    flops = language.step_flops(
+    flops = cost.step_flops(
         model, lambda: torch.nn.functional.cross_entropy(model(batch), torch.zeros(len(batch), dtype=torch.long))
     )
     return {
@@ -219,8 +216,7 @@ def features(model: gpt.GPT, snippets: tuple[str, ...] | list[str]) -> np.ndarra
 
 def frozen_probe(model: gpt.GPT, snippets: list[str], labels: list[int], C: float) -> object:
     """A logistic regression on the frozen model's features: the cheapest way to reuse it."""
-    probe = make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=1000))
-    return probe.fit(features(model, snippets), labels)
+    return transfer.logistic_probe(features(model, snippets), labels, C, max_iter=1000)
 
 
 def run(trial: LanguageTrial) -> dict:

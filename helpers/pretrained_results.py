@@ -315,15 +315,6 @@ def forward_seconds(model: nn.Module, batch: object, repeats: int = 3) -> float:
     return best
 
 
-def forward_flops(model: nn.Module, batch: object) -> int:
-    """FLOPs of one forward pass on `batch`, counted by PyTorch (a multiply-add counts as 2)."""
-    from torch.utils.flop_counter import FlopCounterMode
-
-    with torch.no_grad(), FlopCounterMode(display=False) as counter:
-        model(**batch) if isinstance(batch, dict) else model(batch)
-    return counter.get_total_flops()
-
-
 def example_inputs(model_name: str, tokenizer: object = None, size: int = 32) -> object:
     """`size` examples of the kind each model reads: digits (28 px, or 112 px for MobileNetV2), or test snippets."""
     if model_name in ("letter CNN", "MobileNetV2"):
@@ -345,7 +336,7 @@ def pretraining_flops(model_name: str, mobilenet_model: nn.Module | None = None)
         return language_study.pretraining_record()["train_flops"], "measured (make pretrain-lm's record)"
     if model_name == "MobileNetV2":
         full_size = torch.zeros(1, 3, IMAGENET_SIZE, IMAGENET_SIZE)
-        per_image = 3 * forward_flops(mobilenet_model or mobilenet(), full_size)  # forward + backward ~ 3 forwards
+        per_image = 3 * cost.forward_flops(mobilenet_model or mobilenet(), full_size)  # forward + backward ~ 3 forwards
         how = f"estimated: 3 forward passes at {IMAGENET_SIZE} px x {IMAGENET_IMAGES:,} images x {MOBILENET_EPOCHS}"
         return per_image * IMAGENET_IMAGES * MOBILENET_EPOCHS, how
     return math.nan, "not published (400,000 distillation steps of 2,048 texts, then 100,000 steps of 1,024 pairs)"
@@ -372,7 +363,7 @@ def compute_costs(found: Found, mobilenet_model: nn.Module, minilm_model: nn.Mod
             {
                 "model": name,
                 "parameters": sum(p.numel() for p in model.parameters()),
-                "forward FLOPs per example": forward_flops(model, batch) / size,
+                "forward FLOPs per example": cost.forward_flops(model, batch) / size,
                 "forward seconds per example": forward_seconds(model, batch) / size,
                 "pretraining FLOPs": flops,
                 "pretraining FLOPs, how": how,

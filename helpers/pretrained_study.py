@@ -421,11 +421,7 @@ def test_features(task: str) -> torch.Tensor:
 @lru_cache(maxsize=1)
 def mobilenet_flops() -> int:
     """FLOPs of one MobileNetV2 forward pass on one 112 x 112 image."""
-    from torch.utils.flop_counter import FlopCounterMode
-
-    with torch.no_grad(), FlopCounterMode(display=False) as counter:
-        mobilenet()(torch.zeros(1, 3, pretrained.IMAGE_SIZE, pretrained.IMAGE_SIZE))
-    return counter.get_total_flops()
+    return cost.forward_flops(mobilenet(), torch.zeros(1, 3, pretrained.IMAGE_SIZE, pretrained.IMAGE_SIZE))
 
 
 def _probe(trial: RealTrial, train_features, train_labels, test_feats, test_labels, reading_flops: float) -> dict:
@@ -491,7 +487,7 @@ def _run_mobilenet_fine_tuning(trial: RealTrial) -> dict:
     model = new_head(copy.deepcopy(mobilenet()), len(subset.classes), trial.seed)
     x, y = pretrained.image_batch(subset.images), subset.labels
     batch = min(MOBILENET_BATCH, len(y))
-    step_flops = language.step_flops(model, lambda: F.cross_entropy(model(x[:batch]), y[:batch]))["total"]
+    step_flops = cost.step_flops(model, lambda: F.cross_entropy(model(x[:batch]), y[:batch]))["total"]
     curve, seconds = _fine_tune(model, x, y, trial, batch, test_inputs(trial.task), freeze_batchnorm)
     return {
         "score": curve[str(trial.steps)],
@@ -620,9 +616,7 @@ def _run_minilm_fine_tuning(trial: RealTrial) -> dict:
     model = SentenceClassifier(body, len(task.classes))
     x, y = tokenize(snippets), torch.tensor(labels)
     batch = min(MINILM_BATCH, len(y))
-    step_flops = language.step_flops(
-        model, lambda: F.cross_entropy(model({k: v[:batch] for k, v in x.items()}), y[:batch])
-    )
+    step_flops = cost.step_flops(model, lambda: F.cross_entropy(model({k: v[:batch] for k, v in x.items()}), y[:batch]))
     curve, seconds = _fine_tune(model, x, y, trial, batch, test_tokens(trial.task))
     return {
         "score": curve[str(trial.steps)],

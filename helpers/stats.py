@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy.special import stdtrit  # the t-distribution's quantile; scipy.stats would take half a second to import
 
 
 def mean_interval(
@@ -27,7 +27,7 @@ def mean_interval(
     mean = float(values.mean())
     if len(values) < 2:
         return mean, math.nan, math.nan
-    half = stats.t.ppf((1 + confidence) / 2, len(values) - 1) * values.std(ddof=1) / math.sqrt(len(values))
+    half = stdtrit(len(values) - 1, (1 + confidence) / 2) * values.std(ddof=1) / math.sqrt(len(values))
     return mean, mean - half, mean + half
 
 

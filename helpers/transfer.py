@@ -8,13 +8,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import StandardScaler
 from torch import nn
 
 from helpers.checkpoint import SOURCE_CHECKPOINT, load_checkpoint
@@ -23,6 +21,9 @@ from helpers.cost import flops_per_step
 from helpers.data import to_float
 from helpers.models import CNN
 from helpers.train import History, TrainConfig, fit, predict
+
+if TYPE_CHECKING:  # scikit-learn is imported where a probe is fitted: a lesson that fits none skips its second
+    from sklearn.pipeline import Pipeline
 
 
 def _require_cnn(model: nn.Module, action: str) -> None:
@@ -150,6 +151,10 @@ def logistic_probe(
     max_iter: int = 2000,
 ) -> Pipeline:
     """scikit-learn's LogisticRegression on standardised features: the classical linear probe."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
     logistic = LogisticRegression(C=C, max_iter=max_iter)
     # The pixel baseline passes standardise=False: with a handful of images, rescaling the
     # nearly-constant border pixels to unit variance only adds noise.

@@ -27,7 +27,7 @@ def tiny_dataset(n=64, num_classes=4, seed=0):
 def test_linear_flops_match_hand_count():
     layer = nn.Linear(128, 10)
     x = torch.zeros(32, 128)
-    with cost.FlopCounterMode(display=False) as counter:
+    with cost.flop_counter() as counter:
         layer(x)
     assert counter.get_total_flops() == 2 * 32 * 128 * 10  # one multiply-add = 2 FLOPs
 
@@ -35,7 +35,7 @@ def test_linear_flops_match_hand_count():
 def test_conv_flops_match_hand_count():
     conv = nn.Conv2d(8, 16, kernel_size=3, padding=1, bias=False)
     x = torch.zeros(2, 8, 14, 14)
-    with cost.FlopCounterMode(display=False) as counter:
+    with cost.flop_counter() as counter:
         conv(x)
     # every output pixel (2 images x 16 channels x 14 x 14) is a 3x3x8 dot product
     assert counter.get_total_flops() == 2 * (2 * 16 * 14 * 14) * (3 * 3 * 8)
