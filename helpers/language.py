@@ -90,13 +90,16 @@ def lm_step_flops(model: GPT, windows: torch.Tensor) -> dict[str, int]:
     return cost.step_flops(model, lambda: next_token_loss(model, windows))
 
 
+LOG_EVERY = 10  # train_lm records the training loss every this many steps
+
+
 def train_lm(
     model: GPT,
     tokens: torch.Tensor,
     recipe: LMRecipe,
     held_out: torch.Tensor | None = None,
     evaluate_at: tuple[int, ...] = (),
-    log_every: int = 10,
+    log_every: int = LOG_EVERY,
 ) -> LMHistory:
     """Next-character training on `tokens`; only parameters with requires_grad train.
 

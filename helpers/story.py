@@ -12,10 +12,19 @@ import math
 import pandas as pd
 from IPython.display import Markdown
 
+from helpers.data import ALL
+
 
 def labels(n: float) -> str:
     """'1 label' or '5 labels' (per class)."""
     return f"{n:,g} label" + ("" if n == 1 else "s")
+
+
+def budget_phrase(labels_per_class: int) -> str:
+    """A label budget in words: '1 label per class', '5 labels per class', 'the whole pool'."""
+    if labels_per_class == ALL:
+        return "the whole pool"
+    return f"{labels(labels_per_class)} per class"
 
 
 def listing(items: list[str], empty: str = "no budget") -> str:
@@ -36,8 +45,13 @@ def budgets_where(table: pd.DataFrame, approach: str, baseline: str, verdict: st
 def interval(mean: float, low: float, high: float, unit: str = "") -> str:
     """'+3.1 [+1.2, +5.0]' (a difference) in the unit given; a single seed has no interval."""
     if math.isnan(low):
-        return f"{mean:+.1f}{unit} (one seed)"
-    return f"{mean:+.1f}{unit} [{low:+.1f}, {high:+.1f}]"
+        return f"{signed(mean)}{unit} (one seed)"
+    return f"{signed(mean)}{unit} [{signed(low)}, {signed(high)}]"
+
+
+def signed(x: float) -> str:
+    """'+3.1', '-0.6', and '+0.0' for anything that rounds to zero: '-0.0' shows a sign that says nothing."""
+    return f"{0.0 if round(x, 1) == 0 else x:+.1f}"
 
 
 def against(table: pd.DataFrame, approach: str, baseline: str, name: str) -> str:

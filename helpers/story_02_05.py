@@ -15,16 +15,9 @@ import pandas as pd
 from IPython.display import Markdown
 
 from helpers import cost, results, trials
-from helpers.story import labels
+from helpers.story import budget_phrase
 
 # --- the pieces: a budget, one paired comparison, a verdict over several -----------------------------------
-
-
-def budget_phrase(labels_per_class: int) -> str:
-    """A label budget in words: '1 label per class', '5 labels per class', 'the whole pool'."""
-    if labels_per_class == trials.ALL:
-        return "the whole pool"
-    return f"{labels(labels_per_class)} per class"
 
 
 def difference_sentence(chosen: pd.DataFrame, approach: str, baseline: str, labels_per_class: int) -> str:
@@ -56,12 +49,13 @@ def paired_verdict(chosen: pd.DataFrame, approaches: Sequence[str], baseline: st
     unresolved = [a for a in approaches if a not in ahead + behind]
     counts = {len(p["seeds"]) for p in found.values()}
     seeds = f"these {counts.pop()} seeds" if len(counts) == 1 else "their seeds"
+    apart_from = "training from scratch" if baseline == "from scratch" else baseline  # not "apart from from scratch"
     verdict = [
         f"Ahead of {baseline} (interval above zero): {', '.join(ahead)}."
         if ahead
         else f"No interval lies above zero: none of {', '.join(approaches)} is shown to beat {baseline} here.",
         f"Behind {baseline} (interval below zero): {', '.join(behind)}." if behind else "",
-        f"Not told apart from {baseline} by {seeds}: {', '.join(unresolved)}." if unresolved else "",
+        f"Not told apart from {apart_from} by {seeds}: {', '.join(unresolved)}." if unresolved else "",
     ]
     return " ".join(filter(None, verdict))
 
@@ -98,6 +92,22 @@ def rerun_verdict(cached: float, live: float, num_test: int, smoke: bool = False
     )
 
 
+def climb_sentence(chosen: pd.DataFrame) -> str:
+    """A bullet: the from-scratch CNN's mean test accuracy at 1 and 5 labels per class and on the whole pool, and
+    the points each added label per class bought on the way (1 to 5, then 5 to the pool's average per class)."""
+    rows = chosen[chosen.approach == "from scratch"]
+    mean = rows.groupby("labels_per_class").test_acc.mean()
+    per_class = rows[rows.labels_per_class == trials.ALL].train_images.iloc[0] / 10  # the pool's digits per class
+    early = 100 * (mean[5] - mean[1]) / 4
+    late = 100 * (mean[trials.ALL] - mean[5]) / (per_class - 5)
+    shape = "the first labels buy the most" if early > late else "later labels buy as much as the first"
+    return (
+        f"- The CNN trained from scratch averages {mean[1]:.1%} at 1 label per class, {mean[5]:.1%} at 5 and "
+        f"{mean[trials.ALL]:.1%} with the whole pool (about {per_class:.0f} per class): {early:.1f} points per added "
+        f"label per class from 1 to 5, {late:.2f} after that; {shape}."
+    )
+
+
 def summary_02(chosen: pd.DataFrame, ledger: cost.Ledger) -> Markdown:
     """02's summary: the CNN minus logistic regression at one label per class and on the whole pool (paired,
     from the sweep), and the live runs' FLOPs ratio (the ledger's first run, the CNN, over its second)."""
@@ -114,7 +124,7 @@ def summary_02(chosen: pd.DataFrame, ledger: cost.Ledger) -> Markdown:
                 f"{100 * one['high']:+.1f}); with the whole pool, {100 * whole['mean']:+.1f} points "
                 f"({100 * whole['low']:+.1f} to {100 * whole['high']:+.1f}).",
                 f"- In the live runs the CNN used {flops_ratio:,.0f} times the FLOPs of logistic regression.",
-                "- Accuracy climbs steeply with the first labels, then flattens.",
+                climb_sentence(chosen),
                 "- Notebook 03 asks whether the letter model's features, learned without a single digit, do better "
                 "with the same ten images.",
             ]
@@ -232,7 +242,7 @@ def summary_04(
                 f"{never_is_slowest['from scratch'].median():.0f}.",
                 "- **Discriminative learning rates**, **gradual unfreezing** and **LP-FT** are meant to protect the "
                 "pretrained features from a random new head; the first two reuse fine-tuning's recipe rate rather "
-                f"than one tuned for them. Seed by seed at {labels_per_class} labels per class: "
+                f"than one tuned for them. Seed by seed at {labels_per_class} labels per class. "
                 + paired_verdict(strategy_runs, approaches, "from scratch", labels_per_class)
                 + " "
                 + paired_verdict(strategy_runs, tricks, "fine-tune", labels_per_class),

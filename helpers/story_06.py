@@ -14,7 +14,7 @@ from IPython.display import Markdown
 
 from helpers import results, trials, viz
 from helpers import what_transfers as wt
-from helpers.story import interval
+from helpers.story import budget_phrase, interval, signed
 
 # --- pieces ---------------------------------------------------------------------------------------------
 
@@ -179,21 +179,32 @@ def layer_reading(layers: pd.DataFrame) -> tuple[pd.DataFrame, int, dict, list[i
 
 
 def specificity(layers: pd.DataFrame) -> str:
-    """A bullet: AnB minus BnB at every n, the first n whose interval lies below zero, and the deepest copy's cost."""
-    differences, deepest, a_vs_b, specific_from = layer_reading(layers)
+    """A bullet: AnB minus BnB at every n, where its interval lies below zero, and which copy costs most."""
+    differences, deepest, a_vs_b, specific = layer_reading(layers)
+    anb = differences[differences.curve == "AnB"].set_index("n")
+    costliest = int(anb["mean"].idxmin())
     return (
         "- **Specificity.** AnB minus BnB, seed by seed: "
         + "; ".join(f"n = {n}: {points(d)}" for n, d in a_vs_b.items())
         + ". "
-        + (
-            f"From n = {specific_from[0]} on, the interval lies below zero: block {specific_from[0]} of base A "
-            f"already holds something specific to A's letters."
-            if specific_from
-            else "No interval lies below zero: nothing here is measurably specific to A."
-        )
-        + f" The deepest copy costs most: AnB at n = {deepest} against base B, "
-        f"{points(_at(differences, 'AnB', deepest))}."
+        + specific_blocks(specific, deepest)
+        + f" The {'deepest copy' if costliest == deepest else f'copy of {costliest} blocks'} costs most: AnB at "
+        f"n = {costliest} against base B, {points(_at(differences, 'AnB', costliest))}"
+        + ("." if costliest == deepest else f" (at n = {deepest}, {points(_at(differences, 'AnB', deepest))}).")
     )
+
+
+def specific_blocks(specific: list[int], deepest: int) -> str:
+    """Where AnB minus BnB lies below zero, as a sentence: 'from n = k on' only when every deeper n is too."""
+    if not specific:
+        return "No interval lies below zero: nothing here is measurably specific to A."
+    if specific == list(range(specific[0], deepest + 1)):
+        return (
+            f"From n = {specific[0]} on, the interval lies below zero: block {specific[0]} of base A already "
+            "holds something specific to A's letters."
+        )
+    where = ", ".join(str(n) for n in specific)
+    return f"At n = {where} the interval lies below zero: there, A's blocks hold something specific to A's letters."
 
 
 def co_adaptation(differences: pd.DataFrame) -> str:
@@ -248,7 +259,7 @@ def source_lesson(studies: wt.Studies) -> Markdown:
     letters' probe."""
     against_scratch = wt.sources_against_scratch(studies, "fine-tune")
     against_letters = wt.probes_against_letters(studies)
-    order = wt.ranking(wt.source_summary(studies), 1)
+    order, _ = wt.ranking(studies, 1)
     fashion_vs_shuffled = wt.paired_against(
         wt.source_frame(studies), "fine-tune: shuffled letters", (1,), approaches=["fine-tune: fashion"]
     )
@@ -460,18 +471,27 @@ def layers_in_brief(layers: pd.DataFrame) -> str:
 
 
 def sources_in_brief(studies: wt.Studies) -> str:
-    """A bullet: the sources that, fine-tuned at 1 label per class, are ahead of from scratch, and whether the
-    shuffled-label control is among them."""
+    """A bullet: the sources that, fine-tuned at 1 label per class, are ahead of from scratch, and what the
+    shuffled-label control among them, or not, says about where the transfer comes from."""
     against_scratch = wt.sources_against_scratch(studies, "fine-tune")
     at_one = against_scratch[(against_scratch.labels_per_class == 1) & (against_scratch.verdict == "better")]
     clear = [a.split(": ")[1] for a in at_one.approach]
+    real = [source for source in clear if source != "shuffled letters"]
+    if not clear:
+        reading = "none: at this budget no source measurably transfers."
+    elif "shuffled letters" in clear:
+        reading = (
+            ", ".join(clear) + "; the shuffled-label control is among them: part of what transfers needs no "
+            "labels (the images' statistics, or weights at a useful scale)."
+        )
+    else:
+        reading = (
+            ", ".join(real) + "; the shuffled-label control is not: what transfers comes from what the source's "
+            "labels taught, not from its images alone."
+        )
     return (
-        "- **Sources.** At 1 label per class, fine-tuned, ahead of from scratch with the whole interval "
-        "above zero: "
-        + (", ".join(clear) or "none")
-        + "; the shuffled-label control "
-        + ("is not" if "shuffled letters" not in clear else "is")
-        + ": what transfers comes from what the source's labels taught."
+        "- **Sources.** At 1 label per class, fine-tuned, ahead of from scratch with the whole interval above zero: "
+        + reading
     )
 
 
@@ -504,8 +524,8 @@ def forgetting_in_brief(studies: wt.Studies) -> str:
         "- **Forgetting.** Strategies that keep measurably more letters than full fine-tuning: "
         + (
             "; ".join(
-                f"{strategy} at {trials.label_text(n)} labels per class "
-                f"({100 * letters['mean']:+.1f} points of letters, {100 * digits['mean']:+.1f} of digits)"
+                f"{strategy} {'with' if n == trials.ALL else 'at'} {budget_phrase(n)} ("
+                f"{signed(100 * letters['mean'])} points of letters, {signed(100 * digits['mean'])} of digits)"
                 for strategy, n, letters, digits in _by_strategy(paired)
                 if letters["verdict"] == "better"
             )

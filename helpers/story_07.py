@@ -89,7 +89,8 @@ def pretraining_result(record: dict) -> Markdown:
     """What pretraining reached: the first training loss against the uniform guess, the final held-out loss
     and its perplexity, beside nanoGPT's published figure for the same shape (on another text)."""
     return Markdown(
-        f"After 10 steps the training loss was {record['first_train_loss']:.2f}, already below the uniform "
+        f"After {language.LOG_EVERY} steps the training loss was {record['first_train_loss']:.2f}, already below "
+        f"the uniform "
         f"{math.log(text.VOCAB_SIZE):.2f}; after {record['recipe']['steps']} steps the held-out loss was "
         f"{record['held_out_loss']:.2f} nats per character, as unsure as choosing among "
         f"{record['held_out_perplexity']:.1f} equally likely characters. For scale, nanoGPT's README reports its "
@@ -226,10 +227,11 @@ def fine_tuning_at_the_smallest_size(found: ls.LanguageResults, scores: pd.DataF
     if not above:
         return f"- At {smallest:,} characters every fine-tuning ended below the pretrained model left alone."
     which = " and ".join(f"{a} ({scores.loc[smallest, a]:.2f})" for a in above)
+    steps = found.recipes["generative", above[0], smallest][1]
     return (
         f"- **Fine-tuning can make things worse.** At {smallest:,} characters, {which} ended above the pretrained "
         f"model left alone ({untouched:.2f}), although the development texts chose "
-        f"{found.recipes['generative', above[0], smallest][1]} steps, the fewest in the grid."
+        f"{steps} steps{', the fewest in the grid' if steps == min(ls.GENERATIVE_STEPS) else ''}."
     )
 
 
@@ -263,7 +265,8 @@ def classification_lesson(found: ls.LanguageResults) -> Markdown:
         f"{labels_where(ngrams, 'full fine-tuning', 'worse')}. Frozen features are ahead at "
         f"{labels_where(ngrams, 'frozen features', 'better')}; behind at "
         f"{labels_where(ngrams, 'frozen features', 'worse')}.\n"
-        "- At the budgets not named, the interval includes zero: with five seeds, not resolved."
+        f"- At the budgets not named, the interval includes zero: with {len(ls.CLASSIFICATION_SEEDS)} seeds, "
+        "not resolved."
     )
 
 

@@ -38,6 +38,11 @@ OKABE_ITO = {
 TRAIN_COLOUR, VAL_COLOUR = OKABE_ITO["blue"], OKABE_ITO["orange"]
 
 
+def seeds_text(seeds: int) -> str:
+    """'1 seed', '5 seeds': a legend's count of seeds."""
+    return f"{int(seeds)} seed" + ("" if int(seeds) == 1 else "s")
+
+
 def _rows(history) -> list[dict]:
     """Accept a helpers.train.History or a plain list of its row dicts."""
     return list(getattr(history, "rows", history))
@@ -403,7 +408,7 @@ def plot_data_efficiency(
             f"{rows['seeds'].min()}" if rows["seeds"].nunique() == 1 else f"{rows['seeds'].min()}-{rows['seeds'].max()}"
         )
         name = (labels or {}).get(approach, approach)
-        ax.plot(x, mean, linestyle=line, marker=marker, color=colour, label=f"{name} ({seeds} seeds)")
+        ax.plot(x, mean, linestyle=line, marker=marker, color=colour, label=f"{name} ({seeds_text(seeds)})")
         ax.fill_between(x, low, high, color=colour, alpha=0.15, linewidth=0)
     ticks = sorted(set(images_per_class(summary)))
     ax.set_xscale("log")
@@ -724,7 +729,12 @@ def plot_language_task(summary: pd.DataFrame, task: str, reference: float | None
         seeds = rows["seeds"].max()
         x = rows["budget"].to_numpy()
         ax.plot(
-            x, scale * rows["score"], linestyle=line, marker=marker, color=colour, label=f"{approach} ({seeds} seeds)"
+            x,
+            scale * rows["score"],
+            linestyle=line,
+            marker=marker,
+            color=colour,
+            label=f"{approach} ({seeds_text(seeds)})",
         )
         ax.fill_between(x, scale * rows["low"], scale * rows["high"], color=colour, alpha=0.1, linewidth=0)
     if reference is not None:
@@ -787,7 +797,7 @@ def plot_budget_curves(summary: pd.DataFrame, title: str, xlabel: str, chance: f
         colour, line, marker = _released_style(approach)
         seeds = rows["seeds"].max()
         x, (mean, low, high) = rows["budget"].to_numpy(), _interval(rows)
-        ax.plot(x, mean, linestyle=line, marker=marker, color=colour, label=f"{approach} ({seeds} seeds)")
+        ax.plot(x, mean, linestyle=line, marker=marker, color=colour, label=f"{approach} ({seeds_text(seeds)})")
         ax.fill_between(x, low, high, color=colour, alpha=0.1, linewidth=0)
     ax.axhline(100 * chance, color="grey", linewidth=0.8, label=f"chance ({100 * chance:.0f}%)")
     ax.set_xscale("log")

@@ -470,9 +470,18 @@ def below_zero(paired_table: pd.DataFrame) -> pd.DataFrame:
     return paired_table[paired_table.verdict == "worse"]
 
 
-def ranking(summary: pd.DataFrame, labels_per_class: int, approach: str = "fine-tune") -> list[str]:
-    """The sources in order of mean accuracy at one budget, best first ("from scratch" as "none")."""
+def ranking(studies: Studies, labels_per_class: int, approach: str = "fine-tune") -> tuple[list[str], dict]:
+    """The sources under `approach` best first by mean accuracy at one budget ("from scratch" as "none"), and
+    each pair's paired verdict ({(a, b): 'better', 'worse' or 'unresolved'}, a against b, seed by seed)."""
+    frame = source_frame(studies)
+    summary = results.summarise(frame)
     rows = summary[summary.labels_per_class == labels_per_class]
     rows = rows[rows.approach.str.startswith(approach + ":") | (rows.approach == "from scratch")]
-    order = rows.sort_values("accuracy", ascending=False).approach
-    return [name.split(": ")[1] if ": " in name else "none" for name in order]
+    full_names = list(rows.sort_values("accuracy", ascending=False).approach)
+    short = {name: name.split(": ")[1] if ": " in name else "none" for name in full_names}
+    verdicts = {
+        (short[a], short[b]): results.paired_stats(frame, a, b, labels_per_class).verdict
+        for i, a in enumerate(full_names)
+        for b in full_names[i + 1 :]
+    }
+    return [short[name] for name in full_names], verdicts

@@ -7,7 +7,7 @@ import math
 import pandas as pd
 import pytest
 
-from helpers import cost, results, story_02_05, trials
+from helpers import cost, results, story, story_02_05, trials, viz
 from helpers.trials import ALL
 
 SCRATCH = [0.50, 0.60, 0.70]  # from scratch's test accuracy on seeds 0, 1 and 2, at every budget
@@ -18,7 +18,7 @@ MIXED = [0.05, -0.05, 0.01]  # +0.3 points, the interval across zero: won 2 of 3
 def made_up(gaps: dict[str, dict[int, list[float]]]) -> pd.DataFrame:
     """A chosen table: from scratch at SCRATCH on every budget, each other approach at SCRATCH plus its gaps."""
     rows = [
-        {"approach": "from scratch", "labels_per_class": n, "seed": seed, "test_acc": acc}
+        {"approach": "from scratch", "labels_per_class": n, "seed": seed, "test_acc": acc, "train_images": images(n)}
         for n in trials.LABELS_PER_CLASS
         for seed, acc in enumerate(SCRATCH)
     ]
@@ -29,6 +29,10 @@ def made_up(gaps: dict[str, dict[int, list[float]]]) -> pd.DataFrame:
                 for seed, (acc, g) in enumerate(zip(SCRATCH, gap))
             ]
     return pd.DataFrame(rows)
+
+
+def images(labels_per_class: int) -> int:
+    return 698 if labels_per_class == ALL else 10 * labels_per_class  # the digits pool holds 698
 
 
 def everywhere(gap: list[float], **at: list[float]) -> dict[int, list[float]]:
@@ -52,9 +56,20 @@ def chosen():
 
 
 def test_a_budget_in_words():
-    assert story_02_05.budget_phrase(1) == "1 label per class"
-    assert story_02_05.budget_phrase(5) == "5 labels per class"
-    assert story_02_05.budget_phrase(ALL) == "the whole pool"
+    assert story.budget_phrase(1) == "1 label per class"
+    assert story.budget_phrase(5) == "5 labels per class"
+    assert story.budget_phrase(ALL) == "the whole pool"
+
+
+def test_a_difference_that_rounds_to_zero_has_no_minus_sign():
+    assert story.signed(-0.04) == "+0.0"
+    assert story.signed(-0.06) == "-0.1"
+    assert story.interval(-0.04, -0.3, -0.02, " points") == "+0.0 points [-0.3, +0.0]"
+
+
+def test_a_legend_counts_one_seed_in_the_singular():
+    assert viz.seeds_text(1) == "1 seed"
+    assert viz.seeds_text(10) == "10 seeds"
 
 
 def test_a_difference_sentence_states_mean_interval_seeds_won_and_verdict(chosen):
@@ -80,7 +95,7 @@ def test_a_paired_verdict_names_who_is_ahead_behind_and_unresolved(chosen):
     assert story_02_05.paired_verdict(chosen, approaches, "from scratch", 3) == (
         "No interval lies above zero: none of fine-tune, logistic regression, linear probe is shown to beat "
         "from scratch here. Behind from scratch (interval below zero): logistic regression. "
-        "Not told apart from from scratch by these 3 seeds: fine-tune, linear probe."
+        "Not told apart from training from scratch by these 3 seeds: fine-tune, linear probe."
     )
     one_seed = story_02_05.paired_verdict(chosen[chosen.seed == 0], approaches, "from scratch", 1)
     assert one_seed == "With one seed there is no interval, so no verdict."
@@ -120,6 +135,20 @@ def test_02s_summary_states_the_paired_gaps_and_the_live_flops_ratio(chosen):
     assert "minus logistic regression on pixels is +11.0 points (95% interval +8.5 to +13.5)" in text
     assert "with the whole pool, +11.0 points (+8.5 to +13.5)" in text  # logistic regression is behind everywhere
     assert "the CNN used 2,000 times the FLOPs of logistic regression" in text
+
+
+def test_the_climb_is_read_off_the_from_scratch_means_per_added_label():
+    scratch = pd.DataFrame(
+        {"approach": "from scratch", "labels_per_class": n, "seed": 0, "test_acc": acc, "train_images": images(n)}
+        for n, acc in ((1, 0.60), (5, 0.92), (ALL, 0.99))
+    )
+    assert story_02_05.climb_sentence(scratch) == (
+        "- The CNN trained from scratch averages 60.0% at 1 label per class, 92.0% at 5 and 99.0% with the whole "
+        "pool (about 70 per class): 8.0 points per added label per class from 1 to 5, 0.11 after that; the first "
+        "labels buy the most."
+    )
+    flat_start = scratch.assign(test_acc=[0.60, 0.61, 0.99])  # 0.25 points a label, then 0.59
+    assert story_02_05.climb_sentence(flat_start).endswith("later labels buy as much as the first.")
 
 
 # --- 03 ------------------------------------------------------------------------------------------------------
@@ -195,8 +224,8 @@ def test_04s_summary_states_both_races_and_both_verdicts(chosen):
     text = story_02_05.summary_04(race_rows, RACE, runs, ["linear probe", "fine-tune"], ["LP-FT"], 2, 10, 0.9).data
     assert "In the live race at 10 labels per class it reached 90% validation accuracy at step 30 against never" in text
     assert "over 5 cached seeds, in a median of 50 steps against 150." in text
-    assert "Seed by seed at 2 labels per class: Ahead of from scratch (interval above zero): fine-tune." in text
-    assert "Not told apart from from scratch by these 3 seeds: linear probe. Ahead of fine-tune" in text
+    assert "Seed by seed at 2 labels per class. Ahead of from scratch (interval above zero): fine-tune." in text
+    assert "Not told apart from training from scratch by these 3 seeds: linear probe. Ahead of fine-tune" in text
 
 
 # --- 05 ------------------------------------------------------------------------------------------------------

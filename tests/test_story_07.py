@@ -272,6 +272,12 @@ def test_the_generative_lesson_states_the_verdicts_the_differences_and_the_refer
     )
 
 
+def test_the_fewest_steps_is_said_only_when_the_chosen_steps_are_the_grids_fewest(found):
+    found.recipes.update({("generative", a, 1000): (1e-3, 200) for a in ls.GENERATIVE_APPROACHES})
+    said = story_07.generative_lesson(found, pretrained_on_macbeth=2.5, unigram=3.4).data.splitlines()
+    assert said[4].endswith("although the development texts chose 200 steps.")
+
+
 def test_a_growing_advantage_is_not_said_to_shrink(found):
     rows = found.target
     rows.loc[(rows.approach == "full fine-tuning") & (rows.budget == 4000), "score"] -= 0.5

@@ -229,8 +229,11 @@ def test_paired_tables_and_summaries_cover_every_budget(studies):
     assert numeric_except_names(table, {"approach", "baseline", "verdict", "task"})
     assert table[table.labels_per_class == 1].seeds.eq(len(trials.seeds_for(1))).all()
     assert ((table.low <= table["mean"]) & (table["mean"] <= table.high)).all()
-    ranking = wt.ranking(wt.source_summary(studies), 1)
+    ranking, verdicts = wt.ranking(studies, 1)
     assert sorted(ranking) == ["fashion", "letters", "none", "shuffled letters"]
+    assert list(verdicts) == [(a, b) for i, a in enumerate(ranking) for b in ranking[i + 1 :]]  # best first
+    assert set(verdicts.values()) <= {"better", "worse", "unresolved"}
+    assert verdicts["letters", "none"] == "better"  # the shipped sweep: letters fine-tuned beat from scratch at 1
     table, before = wt.forgetting_table(studies)
     assert len(table) == len(wt.STRATEGIES) * len(wt.FORGETTING_LABELS) and 0.9 < before <= 1
     assert numeric_except_names(table, {"strategy"})
