@@ -38,9 +38,9 @@ OKABE_ITO = {
 TRAIN_COLOUR, VAL_COLOUR = OKABE_ITO["blue"], OKABE_ITO["orange"]
 
 
-def seeds_text(seeds: int) -> str:
-    """'1 seed', '5 seeds': a legend's count of seeds."""
-    return f"{int(seeds)} seed" + ("" if int(seeds) == 1 else "s")
+def seeds_text(seeds: int | str) -> str:
+    """'1 seed', '5 seeds', '5-10 seeds' (a range, where budgets differ): a legend's count of seeds."""
+    return f"{seeds} seed" + ("" if str(seeds) == "1" else "s")
 
 
 def _rows(history) -> list[dict]:

@@ -70,6 +70,7 @@ def test_a_difference_that_rounds_to_zero_has_no_minus_sign():
 def test_a_legend_counts_one_seed_in_the_singular():
     assert viz.seeds_text(1) == "1 seed"
     assert viz.seeds_text(10) == "10 seeds"
+    assert viz.seeds_text("5-10") == "5-10 seeds"  # plot_data_efficiency's range where budgets differ
 
 
 def test_a_difference_sentence_states_mean_interval_seeds_won_and_verdict(chosen):
