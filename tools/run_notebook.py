@@ -10,60 +10,31 @@ from __future__ import annotations
 import argparse
 import shutil
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from queue import Empty
 
 import nbformat
-from nbclient.util import run_sync
+from jupyter_client import KernelManager
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import ExecutePreprocessor
+from traitlets import default
 
 from helpers.core import write_text_atomically
+from tools.kernel_client import WakingKernelManager
 
 WIDGETS_EMBED = Path(__file__).resolve().parent / "vendor" / "html-manager" / "embed.js"
 TIME_LIMIT_S = 300  # per cell: a notebook takes at most about 90 s at classroom settings on 2 cores
-POLL_SLICE_S = 1.0  # the longest a client waits on a socket's wake-up before it looks for itself
-
-
-# --- a kernel client that cannot miss a message -------------------------------------------------
-#
-# The hang (benchmarks/README.md, "Hangs"): with the kernel idle and the cell's iopub "idle" received,
-# the client sat in nbclient's wait for the cell's execute_reply while that reply was already in the
-# client's shell socket (zmq.EVENTS said POLLIN). zmq.asyncio wakes a waiting poll from the socket's
-# ZMQ_FD, which is edge-triggered: an edge consumed elsewhere (pyzmq #2173 reports zmq.EVENTS reads
-# doing it) is never signalled again, and nbclient's poll, whose only timeout is the cell's whole time
-# limit (900 s in our old demo, none by default), sleeps on. When a poll's timeout fires, pyzmq runs a
-# real zmq_poll, which does see the message: so the fix is to wait in slices of POLL_SLICE_S, each of
-# which ends in such a poll. A missed wake-up then costs at most a second.
-
-
-def sliced(get_msg: Callable[..., Awaitable[dict]]) -> Callable[..., Awaitable[dict]]:
-    """A channel's get_msg that waits at most POLL_SLICE_S at a time, until `timeout` (None: no limit)."""
-
-    async def get_msg_in_slices(timeout: float | None = None) -> dict:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            left = POLL_SLICE_S if deadline is None else max(0.0, deadline - time.monotonic())
-            try:
-                return await get_msg(timeout=min(POLL_SLICE_S, left))
-            except Empty:
-                if deadline is not None and time.monotonic() >= deadline:
-                    raise
-
-    return get_msg_in_slices
 
 
 class SlicedPollExecutor(ExecutePreprocessor):
-    """nbconvert's ExecutePreprocessor whose shell and iopub channels wait in slices (see `sliced`)."""
+    """nbconvert's ExecutePreprocessor with the kernel client of tools/kernel_client.py, which cannot miss a reply.
 
-    async def async_start_new_kernel_client(self):
-        kc = await super().async_start_new_kernel_client()
-        for channel in (kc.shell_channel, kc.iopub_channel):
-            channel.get_msg = sliced(channel.get_msg)
-        return kc
+    The same client the Jupyter config of `make install` gives `jupyter nbconvert --execute` (benchmarks/README.md,
+    "Hangs"): sends that leave a waiting poll awake, and waits that end in a real poll every second.
+    """
 
-    start_new_kernel_client = run_sync(async_start_new_kernel_client)  # nbclient binds the sync one itself
+    @default("kernel_manager_class")
+    def _kernel_manager_class_default(self) -> type[KernelManager]:
+        return WakingKernelManager
 
 
 def notebook_title(nb: nbformat.NotebookNode) -> str:
