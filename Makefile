@@ -10,7 +10,7 @@ UV_VERSION := 0.13.9
 # torch and torchvision stay at the releases CI's machine has as local wheels
 LOCK_PINS := torch==2.14.1 torchvision==0.29.1
 
-.PHONY: help install dev demo report test test-fast test-full test-latest test-browser offline lint format lab verify-data letters pretrain pretrain-sources pretrain-lm corpus rebuild-caches benchmark student instructor lock clean
+.PHONY: help install dev demo report test test-fast test-full test-latest test-browser hub-check offline lint format lab verify-data letters pretrain pretrain-sources pretrain-lm corpus rebuild-caches benchmark student instructor lock clean
 
 help:
 	@echo "make demo   - set up .venv, verify the data, run every notebook at classroom settings into $(BUILD)/"
@@ -20,6 +20,7 @@ help:
 	@echo "make test-latest     - the fast tests in a throw-away .venv-latest/ with the newest releases, no lock (not in CI)"
 	@echo "make lock            - rewrite requirements.lock from pyproject.toml (newest releases in its ranges)"
 	@echo "make test-browser    - JupyterLab in Chromium: run every notebook, check widgets (needs Debian's chromium)"
+	@echo "make hub-check       - JupyterHub for a class (deploy/jupyterhub/) with 3 students at once, one in Chromium"
 	@echo "make offline         - make demo and make test again with no network (after a first make demo)"
 	@echo "make lab    - open JupyterLab on notebooks/"
 	@echo "make student         - the student edition in build/student/: exercises open, no solutions, no notes"
@@ -50,11 +51,16 @@ $(VENV)/.dev-installed: pyproject.toml requirements.lock $(VENV)/.installed
 # One resolution for every OS and every Python from 3.10 (pyproject's requires-python), markers where they differ
 lock: | $(BIN)/python
 	$(BIN)/python -m pip install --quiet uv==$(UV_VERSION)
-	printf '%s\n' $(LOCK_PINS) | $(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.10 \
+	printf '%s\n' $(LOCK_PINS) | $(BIN)/uv pip compile pyproject.toml --extra dev --extra hub --universal --python-version 3.10 \
 		--upgrade --constraint /dev/stdin --custom-compile-command "make lock" --quiet --output-file requirements.lock
 
-install: $(VENV)/.installed
-dev: $(VENV)/.dev-installed
+# Every Jupyter application of .venv reads it: `jupyter nbconvert --execute` then uses the kernel client that cannot
+# miss a reply (tools/kernel_client.py; benchmarks/README.md, "Hangs"); nbgrader and Voila read it too (not tried)
+$(VENV)/etc/jupyter/jupyter_config.json: tools/jupyter_config.json $(VENV)/.installed
+	$(BIN)/python -m tools.kernel_client --install-config
+
+install: $(VENV)/.installed $(VENV)/etc/jupyter/jupyter_config.json
+dev: $(VENV)/.dev-installed $(VENV)/etc/jupyter/jupyter_config.json
 
 verify-data: install
 	$(BIN)/python -m helpers.data verify
@@ -90,6 +96,23 @@ test-latest:
 
 test-browser: dev
 	$(BIN)/python -m pytest -m browser tests/test_browser.py
+
+# A class on one server (deploy/jupyterhub/README.md): the `hub` extra into .venv, configurable-http-proxy from npm
+# into build/hub/ (its package-lock.json pins every package; never a global install), then three students at once.
+HUB_PROXY := build/hub/node_modules/.bin/configurable-http-proxy
+
+$(VENV)/.hub-installed: pyproject.toml requirements.lock $(VENV)/.dev-installed
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[dev,hub]'
+	touch $@
+
+$(HUB_PROXY): deploy/jupyterhub/package.json deploy/jupyterhub/package-lock.json
+	mkdir -p build/hub
+	cp deploy/jupyterhub/package.json deploy/jupyterhub/package-lock.json build/hub/
+	npm ci --prefix build/hub --no-audit --no-fund --loglevel=error
+	touch $@
+
+hub-check: dev $(VENV)/.hub-installed $(HUB_PROXY)
+	TL_SMOKE=1 TL_HUB_CHECK=1 $(BIN)/python -m pytest -s tests/test_hub.py
 
 offline:
 	bash benchmarks/offline.sh

@@ -41,6 +41,7 @@ Code map, lowest layer first: a module imports only modules listed above it.
 The machinery that builds what ships sits apart in tools/, which nothing here imports:
     tools.demo                     executes every notebook headless into build/ (make demo)
     tools.run_notebook             executes one notebook through a kernel; an offline HTML copy
+    tools.kernel_client            the kernel client that cannot miss a reply (make demo; nbconvert via jupyter_config)
     tools.sweep                    runs the sweeps and caches their results (make rebuild-caches)
     tools.letters                  draws the printed letters again, compares them with data/letters/ (make letters)
     tools.pretrain                 rebuilds the shipped checkpoints (make pretrain, make pretrain-sources)
@@ -48,4 +49,6 @@ The machinery that builds what ships sits apart in tools/, which nothing here im
     tools.corpus                   rebuilds notebook 07's texts from two registry packages (make corpus)
     tools.editions                 the student and instructor editions of the notebooks (make student, make instructor)
     tools.check_notebooks_clean    notebooks carry no outputs (the pre-commit hook and a test)
+    tools.reading_times            each notebook's reading time, by a stated method, into its header, README, guide
+    tools.hub_client               a student at a JupyterHub from Python: log in, start a server, run a notebook
 """

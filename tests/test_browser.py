@@ -139,13 +139,14 @@ def run_all_cells(page, limit_s: float = RUN_LIMIT_S) -> None:
     """JupyterLab's Run > Run All Cells, then wait until no cell is queued or running.
 
     JupyterLab stops at a cell that raises, leaving the rest unrun: that ends the wait too (the
-    caller then finds the traceback).
+    caller then finds the traceback). Prompts and outputs are read as text content: JupyterLab leaves cells
+    scrolled out of view unrendered (content-visibility), and their inner text is empty.
     """
     page.get_by_role("menuitem", name="Run", exact=True).click()
     page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
     deadline, quiet = time.monotonic() + limit_s, 0
     while time.monotonic() < deadline:
-        prompts = page.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()
+        prompts = page.locator(".jp-CodeCell .jp-InputPrompt").all_text_contents()
         busy = any("[*]" in text for text in prompts)
         quiet = 0 if busy else quiet + 1
         if quiet >= 3 and any(re.search(r"\[\d+\]", text) for text in prompts):
@@ -158,6 +159,11 @@ def open_notebook(page, lab, name: str) -> None:
     """The notebook alone in a workspace of its own (`reset`: no tabs restored from an earlier test)."""
     base, token, _ = lab
     page.goto(f"{base}/lab/workspaces/{Path(name).stem}/tree/notebooks/{name}?reset&token={token}")
+    wait_for_kernel(page)
+
+
+def wait_for_kernel(page) -> None:
+    """The notebook JupyterLab opens is shown, and its kernel is idle (tests/test_hub.py opens one through a hub)."""
     page.wait_for_selector(".jp-Notebook .jp-CodeCell", timeout=60_000)
     try:  # the committed notebooks name no kernel, so JupyterLab may ask which one to start
         page.get_by_role("button", name="Select", exact=True).click(timeout=10_000)
@@ -179,7 +185,7 @@ def shut_down_kernels(lab) -> None:
 def output_problems(page) -> list[str]:
     """Tracebacks, widgets that failed to display, widget reprs shown as text, cut labels."""
     problems = []
-    for text in page.locator(".jp-OutputArea-output").all_inner_texts():
+    for text in page.locator(".jp-OutputArea-output").all_text_contents():  # every cell's, in view or not
         if "Traceback (most recent call last)" in text or "Error displaying widget" in text:
             problems.append(text[:500])
         elif RAW_WIDGET_TEXT.search(text):
@@ -190,6 +196,11 @@ def output_problems(page) -> list[str]:
     )
     problems += [f"widget text cut: {text!r}" for text in cut]
     return problems
+
+
+def widgets_rendered(page) -> int:
+    """Interactive outputs on the page: an `interact` or a box of controls."""
+    return page.locator(".jp-OutputArea .widget-interact, .jp-OutputArea .widget-vbox").count()
 
 
 def saved_cells(page, path: Path, limit_s: float = 30) -> list[dict]:
@@ -226,7 +237,7 @@ def test_notebook_runs_in_jupyterlab(lab, browser, notebook):
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=SHOTS / f"{notebook.stem}.png", full_page=True)
         assert output_problems(page) == []
-        widgets = page.locator(".jp-OutputArea .widget-interact, .jp-OutputArea .widget-vbox").count()
+        widgets = widgets_rendered(page)
         assert widgets >= WIDGETS_EXPECTED.get(notebook.name[:2], 0), f"only {widgets} widgets rendered"
         cells = saved_cells(page, lab[2] / "notebooks" / notebook.name)
         has_solutions = any("solution" in cell.metadata.get("tags", []) for cell in nbformat.read(notebook, 4).cells)

@@ -169,10 +169,10 @@ def test_lock_lines_are_exact_pins():
     assert not not_pins, f"requirements.lock holds only `name==version ; markers` lines, not: {not_pins}"
 
 
-@pytest.mark.parametrize("section", ["runtime", "dev"])
+@pytest.mark.parametrize("section", ["runtime", "dev", "hub"])  # hub: deploy/jupyterhub's extra, not in environment.yml
 def test_lock_pins_every_dependency_inside_its_range(section):
     project = pyproject()["project"]
-    listed = project["dependencies"] if section == "runtime" else project["optional-dependencies"]["dev"]
+    listed = project["dependencies"] if section == "runtime" else project["optional-dependencies"][section]
     pins = lock_pins()
     problems = set()
     not_one: dict[tuple[str, int], list[str]] = {}  # (name, pins that apply) -> where, when not exactly 1
@@ -214,7 +214,7 @@ def makefile_rules() -> dict[str, tuple[str, list[str]]]:
     return rules
 
 
-@pytest.mark.parametrize("target", ["$(VENV)/.installed", "$(VENV)/.dev-installed"])
+@pytest.mark.parametrize("target", ["$(VENV)/.installed", "$(VENV)/.dev-installed", "$(VENV)/.hub-installed"])
 def test_makefile_installs_with_the_lock(target):
     prerequisites, recipe = makefile_rules()[target]
     normal = prerequisites.split("|")[0].split()  # after | come order-only prerequisites
