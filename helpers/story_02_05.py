@@ -242,7 +242,7 @@ def summary_04(
                 f"{never_is_slowest['from scratch'].median():.0f}.",
                 "- **Discriminative learning rates**, **gradual unfreezing** and **LP-FT** are meant to protect the "
                 "pretrained features from a random new head; the first two reuse fine-tuning's recipe rate rather "
-                f"than one tuned for them. Seed by seed at {labels_per_class} labels per class. "
+                f"than one tuned for them. Each is compared seed by seed at {labels_per_class} labels per class. "
                 + paired_verdict(strategy_runs, approaches, "from scratch", labels_per_class)
                 + " "
                 + paired_verdict(strategy_runs, tricks, "fine-tune", labels_per_class),

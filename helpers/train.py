@@ -255,13 +255,13 @@ def predict(
 def evaluate(model: nn.Module, dataset: Dataset, device: torch.device | None = None) -> float:
     """Accuracy on `dataset`, 0..1."""
     logits = predict(model, dataset.images, device=device)  # (N, num_classes); leaves the model in eval mode
-    return (logits.argmax(1) == dataset.labels).float().mean().item()
+    return (logits.argmax(1) == dataset.labels).sum().item() / len(dataset.labels)  # 180/200 is 0.9, not 0.8999999
 
 
 def loss_and_accuracy(model: nn.Module, dataset: Dataset, device: torch.device | None = None) -> tuple[float, float]:
     """(mean cross-entropy in nats, accuracy 0..1) on `dataset`."""
     logits = predict(model, dataset.images, device=device)  # (N, num_classes); leaves the model in eval mode
-    accuracy = (logits.argmax(1) == dataset.labels).float().mean().item()
+    accuracy = (logits.argmax(1) == dataset.labels).sum().item() / len(dataset.labels)  # exact: 180/200 reaches 0.90
     return F.cross_entropy(logits, dataset.labels).item(), accuracy
 
 

@@ -225,7 +225,7 @@ def test_04s_summary_states_both_races_and_both_verdicts(chosen):
     text = story_02_05.summary_04(race_rows, RACE, runs, ["linear probe", "fine-tune"], ["LP-FT"], 2, 10, 0.9).data
     assert "In the live race at 10 labels per class it reached 90% validation accuracy at step 30 against never" in text
     assert "over 5 cached seeds, in a median of 50 steps against 150." in text
-    assert "Seed by seed at 2 labels per class. Ahead of from scratch (interval above zero): fine-tune." in text
+    assert "compared seed by seed at 2 labels per class. Ahead of from scratch (interval above zero): fine-tune" in text
     assert "Not told apart from training from scratch by these 3 seeds: linear probe. Ahead of fine-tune" in text
 
 
